@@ -1,0 +1,1 @@
+"""workbench: a PostgreSQL performance workbench."""
