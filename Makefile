@@ -1,0 +1,38 @@
+# Two commands on a fresh clone: `make demo` (the main job) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install os-packages demo test lint bench clean stop
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/workbench server start
+	$(BIN)/workbench doctor
+
+os-packages:
+	@bash scripts/os-packages.sh
+
+test: $(STAMP) os-packages
+	$(BIN)/ruff check workbench tests
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check workbench tests
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do [ -f "$$b" ] && $(BIN)/python "$$b" || exit 1; done
+
+stop: $(STAMP)
+	$(BIN)/workbench server stop
+
+clean: stop
+	rm -rf .workbench runs reports/*.html

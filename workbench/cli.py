@@ -1,0 +1,174 @@
+"""The ``workbench`` command: a thin layer over the library, one library call per command.
+
+Errors a user can cause print ``workbench: error: <what> (<hint>)`` on stderr and exit 1; usage
+errors exit 2; ``--json`` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from workbench import __version__
+from workbench.dsn import mask_dsn
+from workbench.errors import WorkbenchError
+
+Handler = Callable[[argparse.Namespace], Any]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status.
+
+    >>> main(["doctor", "--json"])  # doctest: +SKIP
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    _apply_environment(args)
+    try:
+        result = args.handler(args)
+    except WorkbenchError as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `workbench doctor --json | head`
+        sys.stderr.close()
+        return 0
+    if isinstance(result, int):
+        return result
+    return 0
+
+
+def emit(args: argparse.Namespace, payload: Any, text: str | Callable[[], str]) -> None:
+    """Print the JSON document with --json, the human text otherwise."""
+    if getattr(args, "json", False):
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        print(text() if callable(text) else text)
+
+
+# -- options shared by every command --------------------------------------------------------------
+
+
+def _common() -> argparse.ArgumentParser:
+    # SUPPRESS keeps a value given before the sub-command from being reset by the sub-parser.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dsn", default=argparse.SUPPRESS,
+                        help="an existing server (libpq URI or key=value); default WORKBENCH_DSN, "
+                             "else the embedded server")
+    common.add_argument("--database", default=argparse.SUPPRESS,
+                        help="database name on the same server as the DSN")
+    common.add_argument("--pg-bindir", default=argparse.SUPPRESS,
+                        help="PostgreSQL binaries for the embedded server (WORKBENCH_PG_BINDIR)")
+    common.add_argument("--home", default=argparse.SUPPRESS,
+                        help="state folder for the embedded server (WORKBENCH_HOME)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print one JSON document on stdout")
+    return common
+
+
+def _apply_environment(args: argparse.Namespace) -> None:
+    for option, variable in (("pg_bindir", "WORKBENCH_PG_BINDIR"), ("home", "WORKBENCH_HOME")):
+        value = getattr(args, option, None)
+        if value:
+            os.environ[variable] = str(value)
+
+
+def opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
+    """An option's value whether it was given before or after the sub-command."""
+    return getattr(args, name, default)
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+
+def _server_start(args: argparse.Namespace) -> None:
+    from workbench.server import EmbeddedServer
+
+    server = EmbeddedServer()
+    dsn = server.start()
+    emit(args, server.status().to_json(), dsn)
+
+
+def _server_stop(args: argparse.Namespace) -> None:
+    from workbench.server import EmbeddedServer
+
+    was_running = EmbeddedServer().stop()
+    emit(args, {"stopped": was_running},
+         "stopped" if was_running else "the embedded server was not running")
+
+
+def _server_status(args: argparse.Namespace) -> int:
+    from workbench.server import EmbeddedServer
+
+    status = EmbeddedServer().status()
+    emit(args, status.to_json(), lambda: (
+        f"running  PostgreSQL {status.server_version}  {status.dsn}  (data {status.data_dir})"
+        if status.running else f"stopped  PostgreSQL {status.server_version}  (data {status.data_dir})"
+    ))
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> None:
+    from workbench.connect import resolve_dsn
+    from workbench.doctor import probe
+
+    caps = probe(opt(args, "dsn"), opt(args, "database"))
+    payload = caps.to_json()
+    payload["dsn"] = mask_dsn(resolve_dsn(opt(args, "dsn"), opt(args, "database")))
+
+    def text() -> str:
+        ext = ", ".join(f"{name} {'yes' if ok else 'no'}" for name, ok in payload["extensions"].items())
+        return (
+            f"server   PostgreSQL {caps.server_version} at {payload['dsn']}\n"
+            f"extensions  {ext}\n"
+            f"pgbench  {caps.pgbench_version} ({caps.pgbench_path})"
+        )
+
+    emit(args, payload, text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command (also used to document the CLI)."""
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="workbench", parents=[common],
+        description="PostgreSQL performance workbench: workloads, runs, plans, index advice, reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    server = sub.add_parser("server", help="the embedded PostgreSQL server")
+    server_sub = server.add_subparsers(title="actions", metavar="ACTION")
+    for name, handler, text in (
+        ("start", _server_start, "start the embedded server (idempotent) and print its DSN"),
+        ("stop", _server_stop, "stop the embedded server; no postgres process is left"),
+        ("status", _server_status, "say whether the embedded server runs"),
+    ):
+        action = server_sub.add_parser(name, parents=[common], help=text, description=text)
+        action.set_defaults(handler=handler)
+
+    doctor = sub.add_parser("doctor", parents=[common],
+                            help="server version, extensions and pgbench in use")
+    doctor.set_defaults(handler=_doctor)
+
+    for register in _EXTENSIONS:
+        register(sub, common)
+    return parser
+
+
+# Later modules add their commands here: each is a function (subparsers, common parent) -> None.
+_EXTENSIONS: list[Callable[[Any, argparse.ArgumentParser], None]] = []
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
