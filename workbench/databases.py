@@ -85,6 +85,20 @@ def mark(conn: psycopg.Connection[Any], **meta: Any) -> None:
         ).format(sql.Identifier(META_SCHEMA))
     )
     set_meta(conn, workbench_version=__version__, **meta)
+    _install_statistics(conn)
+
+
+def _install_statistics(conn: psycopg.Connection[Any]) -> None:
+    """pg_stat_statements' view, kept in the workbench schema (not the dataset's), when loadable."""
+    try:
+        with conn.transaction():
+            conn.execute(
+                sql.SQL("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA {}").format(
+                    sql.Identifier(META_SCHEMA)
+                )
+            )
+    except psycopg.Error:
+        pass  # not preloaded or not permitted here: runs then report statements as unavailable
 
 
 def set_meta(conn: psycopg.Connection[Any], **values: Any) -> None:
