@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             EmbeddedServer(home=_TEST_HOME, bindir=bindir).stop()
         except Exception as exc:  # noqa: BLE001 - report, keep stopping the others
             print(f"could not stop the server in {state.parent}: {exc}")
+            return  # keep the folder: a server may still be using it
+    shutil.rmtree(_TEST_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
