@@ -15,7 +15,7 @@ MASK = "***"
 # postgresql://user:secret@host/db  ->  postgresql://user:***@host/db
 _URI_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s?#]*:)([^@\s]*)(@)")
 # key=value form and URI query parameters: password=secret / password='se cret'
-_KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE)
+_KV_PASSWORD = re.compile(r"""(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&"]+)""", re.IGNORECASE)
 _known_secrets: set[str] = set()
 
 
