@@ -137,6 +137,27 @@ def _doctor(args: argparse.Namespace) -> None:
     emit(args, payload, text)
 
 
+def _datasets(args: argparse.Namespace) -> None:
+    from workbench.datasets import list_datasets
+
+    found = list_datasets()
+    emit(args, [d.to_json() for d in found], lambda: "\n".join(
+        f"{d.name:8} {d.description}\n         services: "
+        + ", ".join(f"{s.name} ({s.schema})" for s in d.services)
+        + "\n         tables: " + ", ".join(d.tables) for d in found))
+
+
+def _load(args: argparse.Namespace) -> None:
+    from workbench.loader import load
+
+    result = load(args.dataset, scale=args.scale, seed=args.seed, database=opt(args, "database"),
+                  dsn=opt(args, "dsn"), replace=args.replace,
+                  allow_destructive=args.allow_destructive, progress=not opt(args, "json"))
+    emit(args, result.to_json(), lambda: f"loaded {result.dataset} (scale {result.scale:g}, seed "
+         f"{result.seed}) into {result.database} in {result.seconds:.1f} s: " + ", ".join(
+             f"{t} {v['rows']:,} rows" for t, v in result.tables.items()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (also used to document the CLI)."""
     common = _common()
@@ -161,9 +182,35 @@ def build_parser() -> argparse.ArgumentParser:
                             help="server version, extensions and pgbench in use")
     doctor.set_defaults(handler=_doctor)
 
+    datasets = sub.add_parser("datasets", parents=[common], help="list the datasets")
+    datasets.set_defaults(handler=_datasets)
+
+    load = sub.add_parser("load", parents=[common], help="load a dataset into a new database")
+    load.add_argument("dataset", help="dataset name (see `workbench datasets`) or folder")
+    load.add_argument("--scale", type=_number, default=1.0, help="size factor, fractions allowed")
+    load.add_argument("--seed", type=_integer, default=42, help="data generation seed")
+    load.add_argument("--replace", action="store_true", help="drop and reload an existing database")
+    load.add_argument("--allow-destructive", action="store_true",
+                      help="allow replacing a database the workbench did not create")
+    load.set_defaults(handler=_load)
+
     for register in _EXTENSIONS:
         register(sub, common)
     return parser
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
 
 
 # Later modules add their commands here: each is a function (subparsers, common parent) -> None.

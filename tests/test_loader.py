@@ -1,0 +1,135 @@
+"""Loading datasets into real databases: deterministic, scaled, skewed, safe."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from workbench.connect import connect
+from workbench.databases import drop_database, set_meta
+from workbench.datasets import get_dataset
+from workbench.errors import WorkbenchError
+from workbench.loader import check_loaded, load
+from workbench.tools import pgbench_path
+
+SCALE = 0.05
+
+
+@pytest.fixture
+def databases(server_dsn: str):
+    names: list[str] = []
+
+    def new() -> str:
+        names.append(f"wbload_{uuid.uuid4().hex[:8]}")
+        return names[-1]
+
+    yield new
+    for name in names:
+        drop_database(name, server_dsn)
+
+
+def checksums(dsn: str, dataset: str) -> dict[str, str]:
+    out = {}
+    with connect(dsn) as conn:
+        for table in get_dataset(dataset).tables:
+            ident = sql.Identifier(*table.split("."))
+            out[table] = conn.execute(sql.SQL(
+                "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
+            ).format(ident)).fetchone()[0]
+    return out
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(server_dsn: str, databases) -> None:
+    a = load("shop", scale=SCALE, seed=7, database=databases(), dsn=server_dsn, progress=False)
+    b = load("shop", scale=SCALE, seed=7, database=databases(), dsn=server_dsn, progress=False)
+    c = load("shop", scale=SCALE, seed=8, database=databases(), dsn=server_dsn, progress=False)
+    first, second, third = (checksums(r.dsn, "shop") for r in (a, b, c))
+    assert first == second
+    differing = {t for t in first if first[t] != third[t]}
+    assert differing >= {"orders.orders", "orders.order_items", "accounts.customers"}
+
+
+def test_rows_scale_linearly_and_json_contract(server_dsn: str, databases) -> None:
+    small = load("shop", scale=0.02, database=databases(), dsn=server_dsn, progress=False)
+    big = load("shop", scale=0.06, database=databases(), dsn=server_dsn, progress=False)
+    for table, spec in get_dataset("shop").tables.items():
+        assert small.tables[table]["rows"] == round(spec.rows_per_scale * 0.02)
+        assert big.tables[table]["rows"] == round(spec.rows_per_scale * 0.06)
+        assert big.tables[table]["bytes"] > 0
+    doc = big.to_json()
+    assert set(doc) == {"database", "dataset", "scale", "seed", "seconds", "tables"}
+    with connect(big.dsn) as conn:
+        marker = check_loaded(conn)
+        assert marker["scale"] == 0.06 and marker["load_status"] == "complete"
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes "
+                                              "WHERE schemaname = 'orders'")}
+        schemas = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace")}
+    assert "orders_status_idx" in indexes
+    assert not any("customer_id" in ix for ix in indexes)  # omitted on purpose
+    assert {"accounts", "catalog", "orders", "payments", "workbench"} <= schemas
+
+
+def test_hot_products_take_a_third_of_order_items(server_dsn: str, databases) -> None:
+    result = load("shop", scale=0.2, database=databases(), dsn=server_dsn, progress=False)
+    with connect(result.dsn) as conn:
+        share = conn.execute("""
+            WITH per AS (SELECT product_id, count(*) AS c FROM orders.order_items GROUP BY 1),
+                 ranked AS (SELECT c, row_number() OVER (ORDER BY c DESC) AS rn FROM per)
+            SELECT sum(c) FILTER (WHERE rn <= (SELECT count(*) FROM catalog.products) / 100)::float8
+                   / sum(c) FROM ranked""").fetchone()[0]
+    assert share >= 1 / 3
+
+
+@pytest.mark.parametrize("name", ["shop", "events", "tpcb"])
+def test_every_workload_script_runs_without_failures(name: str, server_dsn: str, databases) -> None:
+    result = load(name, scale=0.05, database=databases(), dsn=server_dsn, progress=False)
+    dataset = get_dataset(name)
+    params = conninfo_to_dict(result.dsn)
+    env = {"PGHOST": str(params["host"]), "PGPORT": str(params["port"]), "PGUSER": "postgres",
+           "PATH": "/usr/bin:/bin"}
+    defines = [f"-D{k}={v}" for k, v in dataset.variables(result.scale).items()]
+    for script in dataset.scripts:
+        proc = subprocess.run(
+            [str(pgbench_path()), "-n", "-c", "4", "-j", "2", "-t", "15", *defines,
+             "-f", str(script.path), result.database],
+            env=env, capture_output=True, text=True, check=False, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-500:]
+        assert "number of failed transactions: 0 " in proc.stdout, script.name
+        assert "number of transactions actually processed: 60/60" in proc.stdout, script.name
+
+
+def test_reload_needs_replace_and_incomplete_load_is_reported(server_dsn: str, databases) -> None:
+    name = databases()
+    result = load("events", scale=0.01, database=name, dsn=server_dsn, progress=False)
+    with pytest.raises(WorkbenchError, match="already exists.*--replace"):
+        load("events", scale=0.01, database=name, dsn=server_dsn, progress=False)
+    with connect(result.dsn) as conn:
+        set_meta(conn, load_status="incomplete", load_error="interrupted")
+        with pytest.raises(WorkbenchError, match=r"load of events .* is incomplete \(interrupted\)"
+                                                 r".*--replace"):
+            check_loaded(conn)
+    again = load("events", scale=0.01, database=name, dsn=server_dsn, progress=False, replace=True)
+    with connect(again.dsn) as conn:
+        assert check_loaded(conn)["load_status"] == "complete"
+
+
+@pytest.mark.parametrize(("scale", "seed", "message"), [
+    (0, 1, "scale must be > 0"), (-1, 1, "scale must be > 0"), ("abc", 1, "scale must be a number"),
+    (1, "x", "seed must be an integer"), (1, 1.5, "seed must be an integer"),
+])
+def test_bad_scale_or_seed(scale: object, seed: object, message: str) -> None:
+    with pytest.raises(WorkbenchError, match=message):
+        load("shop", scale=scale, seed=seed)  # type: ignore[arg-type]
+
+
+def test_loads_on_postgresql_15(pg15_dsn: str) -> None:
+    name = f"wbload_{uuid.uuid4().hex[:8]}"
+    try:
+        result = load("shop", scale=0.02, database=name, dsn=pg15_dsn, progress=False)
+        assert result.tables["orders.orders"]["rows"] == 6000
+    finally:
+        drop_database(name, pg15_dsn)
