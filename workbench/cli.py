@@ -158,6 +158,42 @@ def _load(args: argparse.Namespace) -> None:
              f"{t} {v['rows']:,} rows" for t, v in result.tables.items()))
 
 
+def _run(args: argparse.Namespace) -> int:
+    from workbench.runs import RunOptions, run_workload
+
+    defines = dict(d.split("=", 1) for d in args.define or [] if "=" in d)
+    options = RunOptions(
+        clients=args.clients, jobs=args.jobs,
+        duration=None if args.transactions and args.duration is None else (args.duration or 10),
+        transactions=args.transactions, rate=args.rate, latency_limit=args.latency_limit,
+        protocol=args.protocol, max_tries=args.max_tries, failures_detailed=args.failures_detailed,
+        random_seed=args.random_seed, warmup=args.warmup, sampling_rate=args.sampling_rate,
+        defines=defines,
+    )
+    run = run_workload(args.target, scripts=args.script, builtin=args.builtin, options=options,
+                       database=opt(args, "database"), dsn=opt(args, "dsn"), out=args.out,
+                       reset_stats=not args.no_reset_stats, progress=not opt(args, "json"),
+                       keep_logs=args.keep_logs)
+    summary = run.to_json()
+
+    def text() -> str:
+        lat = summary["latency_ms"]
+        lines = [f"{run.status}: {summary['transactions']} transactions, {summary['tps']} tps, "
+                 f"{summary['failed']} failed; latency ms p50 {lat['p50']} p95 {lat['p95']} "
+                 f"p99 {lat['p99']} max {lat['max']}"]
+        lines += [f"  {name:24} {s['transactions']:>8} tx {s['tps']:>9} tps  p95 "
+                  f"{(s['latency_ms'] or {}).get('p95')} ms" for name, s in summary["scripts"].items()]
+        if summary.get("lag_ms"):
+            lines.append(f"  schedule lag ms: mean {summary['lag_ms']['mean']} max {summary['lag_ms']['max']}")
+        if run.manifest.get("reason"):
+            lines.append(f"  incomplete: {run.manifest['reason']}")
+        lines.append(f"saved in {run.out}")
+        return "\n".join(lines)
+
+    emit(args, summary, text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (also used to document the CLI)."""
     common = _common()
@@ -193,6 +229,32 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--allow-destructive", action="store_true",
                       help="allow replacing a database the workbench did not create")
     load.set_defaults(handler=_load)
+
+    run = sub.add_parser("run", parents=[common], help="run a workload under pgbench")
+    run.add_argument("target", nargs="?", help="dataset name or folder, or a script file")
+    run.add_argument("--script", action="append", metavar="FILE[@W]", help="extra script")
+    run.add_argument("--builtin", metavar="NAME[@W]",
+                     help="pgbench built-in: tpcb-like, simple-update or select-only")
+    run.add_argument("--clients", type=int, default=8)
+    run.add_argument("--jobs", type=int, help="pgbench threads (default: min(clients, CPUs))")
+    run.add_argument("--duration", type=_number, help="seconds (default 10)")
+    run.add_argument("--transactions", type=int, help="transactions per client instead of a duration")
+    run.add_argument("--rate", type=_number, help="target tps (Poisson schedule; lag reported)")
+    run.add_argument("--latency-limit", type=_number, help="ms: late transactions are counted")
+    run.add_argument("--protocol", choices=["simple", "extended", "prepared"], default="simple")
+    run.add_argument("--max-tries", type=int, default=1)
+    run.add_argument("--failures-detailed", action="store_true")
+    run.add_argument("--random-seed", type=int, default=42)
+    run.add_argument("--warmup", type=_number, default=0.0,
+                     help="seconds at the start left out of the statistics")
+    run.add_argument("--sampling-rate", type=_number, help="log only this fraction of transactions")
+    run.add_argument("-D", "--define", action="append", metavar="VAR=VALUE",
+                     help="pgbench variable")
+    run.add_argument("--out", help="run folder (default runs/<dataset>-<timestamp>)")
+    run.add_argument("--no-reset-stats", action="store_true",
+                     help="do not reset server statistics before the run")
+    run.add_argument("--keep-logs", action="store_true", help="also keep pgbench's raw logs")
+    run.set_defaults(handler=_run)
 
     for register in _EXTENSIONS:
         register(sub, common)
