@@ -194,6 +194,41 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from workbench.plans import explain_workload
+
+    capture = explain_workload(
+        args.target, sql=args.sql, from_stat_statements=args.from_stat_statements,
+        database=opt(args, "database"), dsn=opt(args, "dsn"), analyze=args.analyze,
+        timing=not args.timing_off, allow_writes=args.allow_writes, draws=args.draws,
+        statement_timeout_ms=args.statement_timeout_ms,
+    )
+    if args.out:
+        capture.save(args.out)
+    doc = capture.to_json()  # carries each raw plan too, so plan-diff can read the file
+    emit(args, doc, lambda: "\n\n".join(
+        f"== {s.name}" + (f"  [{s.note}]" if s.note else "") + "\n" + (
+            s.plan.text() if s.plan else f"error: {s.error}")
+        + "".join(f"\n  hint {h.code}: {h.message}" for h in s.hints)
+        for s in capture.statements))
+    return 0
+
+
+def _plan_diff(args: argparse.Namespace) -> int:
+    from workbench.errors import WorkbenchError
+    from workbench.plans import diff_plans, load_plan_file
+
+    before, after = load_plan_file(args.before), load_plan_file(args.after)
+    names = [n for n in before if n in after]
+    if not names:
+        raise WorkbenchError("the two files have no statement in common",
+                             "compare captures of the same workload")
+    diffs = {name: diff_plans(before[name], after[name]) for name in names}
+    emit(args, {name: d.to_json() for name, d in diffs.items()},
+         lambda: "\n".join(f"{name}: {d.verdict}" for name, d in diffs.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (also used to document the CLI)."""
     common = _common()
@@ -255,6 +290,28 @@ def build_parser() -> argparse.ArgumentParser:
                      help="do not reset server statistics before the run")
     run.add_argument("--keep-logs", action="store_true", help="also keep pgbench's raw logs")
     run.set_defaults(handler=_run)
+
+    explain = sub.add_parser("explain", parents=[common],
+                             help="capture EXPLAIN plans of a workload's statements")
+    explain.add_argument("target", nargs="?", help="dataset name or folder, script or SQL file")
+    explain.add_argument("--sql", help="one SQL statement")
+    explain.add_argument("--from-stat-statements", type=int, metavar="N",
+                         help="the top-N statements of pg_stat_statements (generic plans)")
+    explain.add_argument("--analyze", action=argparse.BooleanOptionalAction, default=True,
+                         help="EXPLAIN ANALYZE (default) or estimates only")
+    explain.add_argument("--allow-writes", action="store_true",
+                         help="analyse writes too (inside a transaction that is rolled back)")
+    explain.add_argument("--timing-off", action="store_true", help="TIMING OFF (less overhead)")
+    explain.add_argument("--draws", type=int, default=3, help="parameter draws per statement")
+    explain.add_argument("--statement-timeout-ms", type=int, default=10_000)
+    explain.add_argument("--out", help="save the plans in this folder")
+    explain.set_defaults(handler=_explain)
+
+    diff = sub.add_parser("plan-diff", parents=[common],
+                          help="compare plans saved by explain --json / --out")
+    diff.add_argument("before")
+    diff.add_argument("after")
+    diff.set_defaults(handler=_plan_diff)
 
     for register in _EXTENSIONS:
         register(sub, common)

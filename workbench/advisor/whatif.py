@@ -30,6 +30,7 @@ from workbench.connect import connect
 from workbench.databases import read_marker
 from workbench.errors import WorkbenchError
 from workbench.indexes import IndexSpec
+from workbench.plans.capture import explain_generic
 
 _CONCURRENTLY = re.compile(r"\bCONCURRENTLY\s+", re.IGNORECASE)
 
@@ -196,22 +197,8 @@ class WhatIf:
 
 
 def explain_json(conn: psycopg.Connection[Any], statement: str, *, generic: bool = False) -> Any:
-    """EXPLAIN (FORMAT JSON) without running the statement; ``generic`` for ``$n`` parameters
-    (GENERIC_PLAN on PostgreSQL 16+, a prepared statement with a forced generic plan before)."""
+    """EXPLAIN (FORMAT JSON) without running the statement; ``generic`` for ``$n`` parameters."""
     text = statement.strip().rstrip(";")
-    if not generic:
-        return conn.execute(f"EXPLAIN (FORMAT JSON) {text}").fetchone()[0][0]  # type: ignore[index]
-    if int(conn.info.server_version) >= 160000:
-        return conn.execute(
-            f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {text}").fetchone()[0][0]  # type: ignore[index]
-    params = len(set(re.findall(r"\$(\d+)", text)))
-    conn.execute("SET plan_cache_mode = force_generic_plan")
-    conn.execute(f"PREPARE wb_generic AS {text}")  # type: ignore[arg-type]
-    try:
-        args = ", ".join(["NULL"] * params)
-        execute = f"EXPLAIN (FORMAT JSON) EXECUTE wb_generic({args})" if params else \
-            "EXPLAIN (FORMAT JSON) EXECUTE wb_generic"
-        return conn.execute(execute).fetchone()[0][0]  # type: ignore[index]
-    finally:
-        conn.execute("DEALLOCATE wb_generic")
-        conn.execute("RESET plan_cache_mode")
+    if generic:
+        return explain_generic(conn, text)[0]
+    return conn.execute(f"EXPLAIN (FORMAT JSON) {text}").fetchone()[0][0]  # type: ignore[index]
