@@ -229,6 +229,38 @@ def _plan_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _advise(args: argparse.Namespace) -> int:
+    from workbench.advisor.advise import advise
+
+    advice = advise(
+        args.target, queries=args.queries, from_stat_statements=args.from_stat_statements,
+        dsn=opt(args, "dsn"), database=opt(args, "database"), budget_mb=args.budget_mb,
+        max_indexes=args.max_indexes, method=args.method, validate=args.validate, keep=args.keep,
+        allow_destructive=args.allow_destructive,
+    )
+    doc = advice.to_json()
+
+    def text() -> str:
+        lines = [f"method {advice.method}, {advice.whatif_calls} what-if calls, {advice.candidates} "
+                 f"candidates; workload cost {advice.workload_cost_before:,.0f} -> "
+                 f"{advice.workload_cost_after:,.0f}"]
+        for r in advice.recommendations:
+            lines.append(f"{r.ddl};\n    -- {r.size_bytes / 1e6:.1f} MB, benefit {r.benefit_pct:.1f}% "
+                         f"of workload cost, write overhead {r.write_overhead_pct:.2f}%, helps "
+                         + ", ".join(s["name"] for s in r.statements))
+        for v in advice.validation or []:
+            lines.append(f"validated {v['name']}: estimated -{v['estimated_improvement_pct']}%, "
+                         f"measured {v['before_ms']} -> {v['after_ms']} ms "
+                         f"({v['actual_improvement_pct']}% faster)")
+        for kind, items in advice.existing.items():
+            lines += [f"existing {kind}: {i['index']} ({i['reason']})" for i in items]
+        lines += [f"skipped {s['name']}: {s['reason']}" for s in advice.skipped_statements]
+        return "\n".join(lines)
+
+    emit(args, doc, text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (also used to document the CLI)."""
     common = _common()
@@ -312,6 +344,22 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("before")
     diff.add_argument("after")
     diff.set_defaults(handler=_plan_diff)
+
+    adv = sub.add_parser("advise", parents=[common], help="recommend indexes for a workload")
+    adv.add_argument("target", nargs="?", help="dataset name or folder, or a pgbench script")
+    adv.add_argument("--queries", metavar="FILE", help="a SQL file of statements")
+    adv.add_argument("--from-stat-statements", type=int, metavar="N",
+                     help="the top-N statements of pg_stat_statements, weighted by calls")
+    adv.add_argument("--budget-mb", type=_number, default=50.0, help="storage budget (MB)")
+    adv.add_argument("--max-indexes", type=int, help="at most this many indexes")
+    adv.add_argument("--method", choices=["auto", "hypopg", "build"], default="auto",
+                     help="what-if evaluation: HypoPG, or real builds rolled back")
+    adv.add_argument("--validate", action="store_true",
+                     help="build the chosen indexes for real and measure the improvement")
+    adv.add_argument("--keep", action="store_true", help="with --validate: keep the indexes")
+    adv.add_argument("--allow-destructive", action="store_true",
+                     help="allow build mode / --validate on a database the workbench did not create")
+    adv.set_defaults(handler=_advise)
 
     for register in _EXTENSIONS:
         register(sub, common)

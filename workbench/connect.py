@@ -88,3 +88,21 @@ def connection_error(dsn: str, exc: Exception) -> WorkbenchError:
             "or fix the host/port in --dsn / WORKBENCH_DSN",
         )
     return WorkbenchError(f"cannot connect to {where}: {detail}", "check --dsn / WORKBENCH_DSN")
+
+
+def dataset_database(dsn: str | None, database: str | None, dataset: str | None) -> str | None:
+    """Which database a dataset command uses: ``--database``; else the DSN's own database unless
+    it is the maintenance database ``postgres`` (or none is named); else the dataset's name.
+
+    >>> dataset_database("host=h dbname=shop_copy", None, "shop")
+    'shop_copy'
+    >>> dataset_database(None, None, "shop")
+    'shop'
+    """
+    if database:
+        return database
+    chosen = dsn or env_dsn()
+    named = parse(chosen).get("dbname") if chosen else None
+    if named and named != "postgres":
+        return named
+    return dataset

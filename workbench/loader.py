@@ -35,9 +35,11 @@ from workbench.errors import WorkbenchError
 from workbench.folders import now_iso
 from workbench.tools import pgbench_path, server_version
 
-PARALLEL_LOADERS = 2
+PARALLEL_LOADERS = max(2, min(4, os.cpu_count() or 2))
+MAINTENANCE_WORK_MEM = "256MB"
 _DEFERRED = re.compile(r"^\s*(ALTER\s+TABLE\b.*\bADD\s+CONSTRAINT\b|CREATE\s+(UNIQUE\s+)?INDEX\b)",
                        re.IGNORECASE | re.DOTALL)
+_FOREIGN_KEY = re.compile(r"\bFOREIGN\s+KEY\b", re.IGNORECASE)
 _VARIABLE = re.compile(r"(?<!:):([A-Za-z_]\w*)")
 
 # Deterministic pseudo-random helpers, kept in the workbench's own schema.
@@ -94,10 +96,11 @@ def load(
     try:
         if dataset.pgbench_init:
             _pgbench_init(target, db, scale)
+            with connect(target) as conn:
+                tables = table_sizes(conn, dataset)
         else:
-            _generate(dataset, target, scale, seed, progress)
+            tables = _generate(dataset, target, scale, seed, progress)
         with connect(target) as conn:
-            tables = table_sizes(conn, dataset)
             seconds = time.perf_counter() - started
             set_meta(conn, load_status="complete", load_finished_at=now_iso(),
                      load_seconds=round(seconds, 3), server_version=server_version(conn),
@@ -145,7 +148,7 @@ def table_sizes(conn: psycopg.Connection[Any], dataset: Dataset) -> dict[str, di
         schema, table = name.split(".")
         ident = sql.Identifier(schema, table)
         rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
-        size = conn.execute("SELECT pg_table_size(%s::regclass)", [f'"{schema}"."{table}"']).fetchone()[0]
+        size = conn.execute("SELECT pg_table_size(%s::regclass)", [_regclass(name)]).fetchone()[0]
         sizes[name] = {"rows": int(rows), "bytes": int(size)}
     return sizes
 
@@ -153,7 +156,9 @@ def table_sizes(conn: psycopg.Connection[Any], dataset: Dataset) -> dict[str, di
 # -- generation ----------------------------------------------------------------------------------
 
 
-def _generate(dataset: Dataset, dsn: str, scale: float, seed: int, progress: bool) -> None:
+def _generate(
+    dataset: Dataset, dsn: str, scale: float, seed: int, progress: bool
+) -> dict[str, dict[str, int]]:
     from tqdm.auto import tqdm
 
     variables = {"seed": seed, **dataset.variables(scale)}
@@ -163,31 +168,67 @@ def _generate(dataset: Dataset, dsn: str, scale: float, seed: int, progress: boo
         with conn.transaction():
             for statement in schema:
                 conn.execute(statement)  # type: ignore[arg-type]  # the dataset's own schema file
-    bar = tqdm(total=len(dataset.tables) + 2, desc=f"load {dataset.name}", unit="step",
-               disable=not progress, leave=False)
+    builds = [s for s in deferred if not _FOREIGN_KEY.search(s)]
+    foreign = [s for s in deferred if _FOREIGN_KEY.search(s)]
+    bar = tqdm(total=len(dataset.tables) + len(builds) + 2, desc=f"load {dataset.name}",
+               unit="step", disable=not progress, leave=False)
+    rows = {name: dataset.rows(name, scale) for name in dataset.tables}
     try:
-        for wave in dataset.load_order():
-            with ThreadPoolExecutor(PARALLEL_LOADERS) as pool:
-                jobs = [pool.submit(_fill, dsn, dataset, name, {**variables,
-                                    "rows": dataset.rows(name, scale)}) for name in wave]
-                for job in jobs:
-                    job.result()
-                    bar.update()
-        indexes = [s for s in deferred if not re.match(r"\s*ALTER", s, re.I)]
         with ThreadPoolExecutor(PARALLEL_LOADERS) as pool:
-            list(pool.map(lambda s: _run_one(dsn, s), indexes))
-        with connect(dsn) as conn:
-            for statement in deferred:
-                if statement not in indexes:
-                    conn.execute(statement)  # type: ignore[arg-type]
-            _sync_identities(conn)
-        bar.update()
-        with ThreadPoolExecutor(PARALLEL_LOADERS) as pool:
-            list(pool.map(lambda t: _run_one(dsn, sql.SQL("VACUUM (FREEZE, ANALYZE) {}").format(
-                sql.Identifier(*t.split(".")))), sorted(dataset.tables)))
-        bar.update()
+            for wave in dataset.load_order():
+                # Largest first, so the workers finish together (the waves are barriers).
+                wave = sorted(wave, key=lambda name: -rows[name])
+                _all(pool, bar, [(_fill, dsn, dataset, name, {**variables, "rows": rows[name]})
+                                 for name in wave])
+            # Primary keys and indexes of different tables build in parallel, biggest first.
+            builds.sort(key=lambda s: -max((rows[t] for t in rows if _mentions(s, t)), default=0))
+            _all(pool, bar, [(_run_one, dsn, s) for s in builds])
+            with connect(dsn) as conn:
+                for statement in foreign:  # serial: each locks two tables
+                    conn.execute(statement)  # type: ignore[arg-type]  # the dataset's schema
+                _sync_identities(conn)
+            bar.update()
+            # VACUUM too (not only ANALYZE): autovacuum would otherwise visit every freshly
+            # inserted table during the first benchmark run.
+            tables = _all(pool, bar, [(_finish, dsn, t) for t in sorted(rows, key=lambda t: -rows[t])],
+                          step=False)
+            bar.update()
     finally:
         bar.close()
+    return dict(sorted(zip(sorted(rows, key=lambda t: -rows[t]), tables, strict=True)))
+
+
+def _all(pool: ThreadPoolExecutor, bar: Any, calls: list[tuple[Any, ...]],
+         step: bool = True) -> list[Any]:
+    """Run calls on the pool; the first failure is raised once the others have finished."""
+    jobs = [pool.submit(*call) for call in calls]
+    for job in jobs:
+        job.exception()
+    results = []
+    for job in jobs:
+        results.append(job.result())
+        if step:
+            bar.update()
+    return results
+
+
+def _finish(dsn: str, table: str) -> dict[str, int]:
+    """VACUUM (ANALYZE) one table, then count its rows and measure it (heap + TOAST)."""
+    ident = sql.Identifier(*table.split("."))
+    with connect(dsn) as conn:
+        conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(ident))
+        rows, size = conn.execute(sql.SQL("SELECT (SELECT count(*) FROM {}), pg_table_size(%s)")
+                                  .format(ident), [_regclass(table)]).fetchone()
+    return {"rows": int(rows), "bytes": int(size)}
+
+
+def _regclass(table: str) -> str:
+    return sql.Identifier(*table.split(".")).as_string()
+
+
+def _mentions(statement: str, table: str) -> bool:
+    schema, name = table.split(".")
+    return re.search(rf"\b{re.escape(schema)}\s*\.\s*{re.escape(name)}\b", statement) is not None
 
 
 def _fill(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any]) -> None:
@@ -208,6 +249,10 @@ def _fill(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any]) -> 
 
 def _run_one(dsn: str, statement: Any) -> None:
     with connect(dsn) as conn:
+        # Our own workers already use every core; one sort in memory per index build.
+        conn.execute("SELECT set_config('maintenance_work_mem', %s, false), "
+                     "set_config('max_parallel_maintenance_workers', '0', false)",
+                     [MAINTENANCE_WORK_MEM])
         conn.execute(statement)
 
 

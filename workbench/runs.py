@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 from psycopg.conninfo import conninfo_to_dict
 
-from workbench.connect import connect, resolve_dsn
+from workbench.connect import connect, dataset_database, resolve_dsn
 from workbench.databases import read_marker
 from workbench.datasets import Dataset, get_dataset
 from workbench.doctor import MEASURED_SETTINGS
@@ -154,7 +154,7 @@ def run_workload(
     opts = options or RunOptions(**option_values)
     opts.validate()
     dataset, mix = _mix(target, scripts, builtin)
-    db = database or (dataset.name if dataset else None)
+    db = dataset_database(dsn, database, dataset.name if dataset else None)
     target_dsn = resolve_dsn(dsn, db)
     with connect(target_dsn) as conn:
         marker = read_marker(conn) or {}

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 INDEX_WRITE_COST_PER_ROW = 1.0
-MIN_GAIN_PCT = 0.5  # a candidate must save at least this % of the workload cost to be chosen
+MIN_GAIN_PCT = 1.0  # a candidate must save at least this % of the workload cost left to be chosen
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def _greedy(evaluator: Evaluator, items: list[Item], budget: int, max_indexes: i
                 continue
             total = evaluator.total([*chosen, item])
             gain = current - total
-            if gain <= start * MIN_GAIN_PCT / 100:
+            if gain <= current * MIN_GAIN_PCT / 100:
                 continue
             score = gain / max(item.size, 1) if order == "ratio" else gain
             if best is None or score > best[0]:

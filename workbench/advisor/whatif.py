@@ -60,7 +60,7 @@ class WhatIf:
 
     # -- public -------------------------------------------------------------------------------
 
-    def cost(self, statement: str, indexes: frozenset[str], *, generic: bool = False) -> float:
+    def cost(self, statement: str, indexes: frozenset[str], generic: bool = False) -> float:
         """Estimated total cost of ``statement`` with ``indexes`` (CREATE INDEX DDL) present.
 
         ``generic`` plans a statement with ``$n`` parameters without values (generic plan).

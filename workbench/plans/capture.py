@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from workbench.connect import connect
+from workbench.connect import connect, dataset_database
 from workbench.errors import WorkbenchError
 from workbench.folders import read_manifest, result_folder, write_json
 from workbench.plans.hints import Hint, plan_hints
@@ -278,7 +278,7 @@ def explain_workload(
     top-N statements of pg_stat_statements."""
     from workbench.scripts import bind
 
-    with connect(dsn, database=database or _default_db(target)) as conn:
+    with connect(dsn, database=dataset_database(dsn, database, _default_db(target))) as conn:
         version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
         scale_vars = _loaded_variables(conn)
         results = []

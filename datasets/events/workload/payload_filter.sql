@@ -1,4 +1,4 @@
--- tenants: support searches a tenant's iOS events.
-\set tid random_zipfian(1, :n_tenants, 1.1)
-SELECT id, created_at FROM events.events
- WHERE tenant_id = :tid AND payload @> '{"device": "ios"}' LIMIT 50;
+-- tenants: support looks up one session's events across all tenants (jsonb containment).
+\set sid random(0, 99999)
+SELECT id, tenant_id, kind, created_at FROM events.events
+ WHERE payload @> ('{"session": ' || :sid || '}')::jsonb;
