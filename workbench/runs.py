@@ -203,7 +203,12 @@ def run_workload(
     summary["measured_s"] = round(seconds, 3)
     summary["pgbench_tps"] = parsed.tps
     if "statements" in stats.frames and dataset:
-        stats.frames["statements"] = map_statements(stats.frames["statements"], _workload_sql(mix))
+        workload = _workload_sql(mix)
+        mapped = map_statements(stats.frames["statements"], [(s, i, q) for s, i, q, _ in workload])
+        names = {(s, i): n for s, i, _, n in workload}
+        mapped["name"] = [names.get((s, i)) for s, i in zip(mapped["script"], mapped["statement"],
+                                                            strict=True)]
+        stats.frames["statements"] = mapped
     progress_frame = pd.DataFrame(progress_rows, columns=["t", "tps", "latency_ms", "stddev_ms",
                                                           "lag_ms", "failed", "skipped"])
     waits = sampler.frame() if sampler else pd.DataFrame()
@@ -358,12 +363,15 @@ def _pg_env(dsn: str) -> dict[str, str]:
     return env
 
 
-def _workload_sql(mix: list[ScriptRef]) -> list[tuple[str, int, str]]:
+def _workload_sql(mix: list[ScriptRef]) -> list[tuple[str, int, str, str]]:
+    """(script, query index, sql, name): names as the plans name them ("checkout.2")."""
     out = []
     for ref in mix:
         if ref.path:
-            for index, statement in enumerate(read_script(ref.path).statements):
-                out.append((ref.name, index, statement.sql))
+            queries = read_script(ref.path).queries
+            for index, statement in enumerate(queries):
+                name = ref.name if len(queries) == 1 else f"{ref.name}.{index + 1}"
+                out.append((ref.name, index, statement.sql, name))
     return out
 
 
