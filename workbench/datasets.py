@@ -182,9 +182,13 @@ def read_dataset(folder: Path) -> Dataset:
             raise WorkbenchError(f"{where}: {field_name}: name must be schema.table with a "
                                  "service's schema", "name a schema listed under [[services]]")
         rows = _require(spec, "rows_per_scale", int, where, field_name)
+        if rows < 0:
+            raise WorkbenchError(f"{where}: {field_name}.rows_per_scale must be >= 0, got {rows}",
+                                 "give the rows at scale 1")
         generate = spec.get("generate")
         path = _file(folder, generate, where, f"{field_name}.generate") if generate else None
-        tables[tname] = TableSpec(tname, rows, path, tuple(spec.get("depends_on", ())))
+        depends = _names(spec.get("depends_on", []), where, f"{field_name}.depends_on")
+        tables[tname] = TableSpec(tname, rows, path, depends)
     _check_dependencies(tables, where)
     service_names = {s.name for s in services}
     scripts = []
@@ -200,9 +204,19 @@ def read_dataset(folder: Path) -> Dataset:
         if weight <= 0:
             raise WorkbenchError(f"{where}: {at}.weight must be > 0", "give a positive integer")
         scripts.append(WorkloadScript(path.stem, path, weight, service))
-    omitted = [OmittedIndex(o["table"], tuple(o["columns"]), o.get("why", ""))
-               for i, o in enumerate(_list(data, "omitted_indexes", where))
-               if _known(o, _OMITTED, where, f"omitted_indexes[{i}]") is None]
+    omitted = []
+    for i, entry in enumerate(_list(data, "omitted_indexes", where)):
+        at = f"omitted_indexes[{i}]"
+        _known(entry, _OMITTED, where, at)
+        table = _require(entry, "table", str, where, at)
+        if table not in tables:
+            raise WorkbenchError(f"{where}: {at}.table: unknown table {table!r}",
+                                 "name a table defined under [tables]")
+        columns = _names(_require(entry, "columns", list, where, at), where, f"{at}.columns")
+        if not columns:
+            raise WorkbenchError(f"{where}: {at}.columns must be a list of column names",
+                                 'e.g. columns = ["customer_id", "created_at"]')
+        omitted.append(OmittedIndex(table, columns, str(entry.get("why", ""))))
     return Dataset(name, folder, str(data.get("description", "")), services, tables, scripts,
                    omitted, bool(data.get("pgbench_init", False)))
 
@@ -248,9 +262,18 @@ def _require(data: dict[str, Any], key: str, kind: type, where: str, at: str = "
         raise WorkbenchError(f"{where}: missing field {label}", "see datasets/README.md")
     value = data[key]
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise WorkbenchError(f"{where}: {label} must be a {kind.__name__}, got {value!r}",
+        noun = {int: "an integer", str: "a string", list: "a list"}.get(kind, kind.__name__)
+        raise WorkbenchError(f"{where}: {label} must be {noun}, got {value!r}",
                              "see datasets/README.md")
     return value
+
+
+def _names(value: Any, where: str, at: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        noun = "column" if at.endswith("columns") else "table"
+        raise WorkbenchError(f"{where}: {at} must be a list of {noun} names, got {value!r}",
+                             f'e.g. {at.rsplit(".", 1)[-1]} = ["..."]')
+    return tuple(value)
 
 
 def _list(data: dict[str, Any], key: str, where: str) -> list[Any]:

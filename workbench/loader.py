@@ -37,6 +37,8 @@ from workbench.tools import pgbench_path, server_version
 
 PARALLEL_LOADERS = max(2, min(4, os.cpu_count() or 2))
 MAINTENANCE_WORK_MEM = "256MB"
+# pgbench -i steps: drop, create tables, client-side generate (COPY), vacuum, primary keys.
+PGBENCH_STEPS = "dtgvp"
 _DEFERRED = re.compile(r"^\s*(ALTER\s+TABLE\b.*\bADD\s+CONSTRAINT\b|CREATE\s+(UNIQUE\s+)?INDEX\b)",
                        re.IGNORECASE | re.DOTALL)
 _FOREIGN_KEY = re.compile(r"\bFOREIGN\s+KEY\b", re.IGNORECASE)
@@ -95,7 +97,7 @@ def load(
     )
     try:
         if dataset.pgbench_init:
-            _pgbench_init(target, db, scale)
+            pgbench_init(target, db, scale)
             with connect(target) as conn:
                 tables = table_sizes(conn, dataset)
         else:
@@ -237,7 +239,9 @@ def _fill(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any]) -> 
         return
     with connect(dsn) as conn:
         text = render(spec.generate.read_text(), variables, conn, where=str(spec.generate))
+        # Large generate_series() results stay in memory instead of a temporary file.
         conn.execute("SET synchronous_commit = off")
+        conn.execute("SET work_mem = '256MB'")
         try:
             conn.execute(text)  # type: ignore[arg-type]  # the dataset's generator, values bound
         except psycopg.Error as exc:
@@ -325,17 +329,20 @@ def _sync_identities(conn: psycopg.Connection[Any]) -> None:
         )
 
 
-def _pgbench_init(dsn: str, database: str, scale: float) -> None:
-    """pgbench's own TPC-B-like tables, by the pgbench of the workbench's installation."""
+def pgbench_init(dsn: str, database: str, scale: float, steps: str = PGBENCH_STEPS) -> None:
+    """pgbench's own TPC-B-like tables, by the pgbench of the workbench's installation.
+
+    >>> pgbench_init(dsn, "tpcb", 1)  # doctest: +SKIP
+    """
     params = conninfo_to_dict(dsn)
     env = {**os.environ}
     for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER"),
                      ("password", "PGPASSWORD"), ("sslmode", "PGSSLMODE")):
         if params.get(key):
             env[var] = str(params[key])
-    steps = max(1, round(scale))
+    factor = max(1, round(scale))
     result = subprocess.run(
-        [str(pgbench_path()), "-i", "-I", "dtgvp", "-s", str(steps), "--quiet", database],
+        [str(pgbench_path()), "-i", "-I", steps, "-s", str(factor), "--quiet", database],
         env=env, capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:

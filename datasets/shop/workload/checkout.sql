@@ -8,8 +8,10 @@ UPDATE catalog.inventory SET quantity = quantity - :qty, updated_at = now() WHER
 INSERT INTO orders.orders (customer_id, status, total_cents, created_at, updated_at)
 SELECT :cid, 'pending', price_cents * :qty, now(), now() FROM catalog.products WHERE id = :pid
 RETURNING id AS order_id \gset
-INSERT INTO orders.order_items (order_id, product_id, quantity, price_cents)
-SELECT :order_id, id, :qty, price_cents FROM catalog.products WHERE id = :pid;
-INSERT INTO payments.payments (order_id, amount_cents, method, status, created_at)
-SELECT :order_id, price_cents * :qty, 'card', 'authorized', now() FROM catalog.products WHERE id = :pid;
+INSERT INTO orders.order_items (order_id, product_id, sku, name, quantity, price_cents, tax_cents)
+SELECT :order_id, id, sku, name, :qty, price_cents, price_cents * 19 / 100
+  FROM catalog.products WHERE id = :pid;
+INSERT INTO payments.payments (order_id, amount_cents, method, provider_ref, status, created_at)
+SELECT :order_id, price_cents * :qty, 'card', 'pay_checkout_' || :order_id, 'authorized', now()
+  FROM catalog.products WHERE id = :pid;
 END;
