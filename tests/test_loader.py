@@ -53,6 +53,9 @@ def test_same_seed_same_bytes_other_seed_other_bytes(server_dsn: str, databases)
     assert first == second
     differing = {t for t in first if first[t] != third[t]}
     assert differing >= {"orders.orders", "orders.order_items", "accounts.customers"}
+    d = load("events", scale=0.02, seed=7, database=databases(), dsn=server_dsn, progress=False)
+    e = load("events", scale=0.02, seed=7, database=databases(), dsn=server_dsn, progress=False)
+    assert checksums(d.dsn, "events") == checksums(e.dsn, "events")
 
 
 def test_rows_scale_linearly_and_json_contract(server_dsn: str, databases) -> None:
@@ -138,7 +141,12 @@ def test_reload_needs_replace_and_incomplete_load_is_reported(server_dsn: str, d
     with connect(result.dsn) as conn:
         set_meta(conn, load_status="incomplete", load_error="interrupted")
         with pytest.raises(WorkbenchError, match=r"load of events .* is incomplete \(interrupted\)"
-                                                 r".*--replace"):
+                                                 rf".*load events --database {name} --scale 0.01 "
+                                                 r"--seed 42 --replace"):
+            check_loaded(conn)
+        set_meta(conn, load_status="loading", load_error=None)  # as a killed loader leaves it
+        with pytest.raises(WorkbenchError, match=r"incomplete \(still loading, or the loader was "
+                                                 r"killed\)"):
             check_loaded(conn)
     again = load("events", scale=0.01, database=name, dsn=server_dsn, progress=False, replace=True)
     with connect(again.dsn) as conn:
@@ -158,7 +166,8 @@ def test_failed_load_leaves_the_database_marked_incomplete(
         load(broken, scale=0.01, database=name, dsn=server_dsn, progress=False)
     assert "\n" not in str(err.value)
     with connect(server_dsn, database=name) as conn, pytest.raises(
-        WorkbenchError, match=r"load of shop .* is incomplete \(.*division by zero.*--replace"
+        WorkbenchError, match=r"load of shop .* is incomplete \(.*division by zero.*"
+                              rf"`workbench load {broken} --database {name} .*--replace`"
     ):
         check_loaded(conn)
     with pytest.raises(WorkbenchError, match="already exists.*--replace"):

@@ -126,6 +126,8 @@ class Dataset:
             "tables": {n: {"rows_per_scale": t.rows_per_scale} for n, t in self.tables.items()},
             "workload": [{"script": s.name, "weight": s.weight, "service": s.service}
                          for s in self.scripts],
+            "omitted_indexes": [{"table": o.table, "columns": list(o.columns), "why": o.why}
+                                for o in self.omitted_indexes],
         }
 
 

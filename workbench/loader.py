@@ -29,7 +29,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from workbench.connect import connect
 from workbench.databases import create_database, read_marker, set_meta
-from workbench.datasets import Dataset, get_dataset
+from workbench.datasets import DATASETS_DIR, Dataset, get_dataset
 from workbench.dsn import describe
 from workbench.errors import WorkbenchError
 from workbench.folders import now_iso
@@ -122,10 +122,17 @@ def check_loaded(conn: psycopg.Connection[Any]) -> dict[str, Any]:
                              "load one first with `workbench load NAME`")
     status = marker.get("load_status")
     if status != "complete":
+        # "loading" left behind means the loader died without a word (killed, machine reset).
+        reason = marker.get("load_error") or "still loading, or the loader was killed"
+        source = marker["dataset"]
+        path = marker.get("dataset_path")
+        if path and Path(path).resolve().parent != DATASETS_DIR:
+            source = path
         raise WorkbenchError(
-            f"the load of {marker['dataset']} into {where} is {status} "
-            f"({marker.get('load_error', 'interrupted')})",
-            f"load it again with `workbench load {marker['dataset']} --replace`",
+            f"the load of {marker['dataset']} into {where} is incomplete ({reason})",
+            f"load it again with `workbench load {source} "
+            f"--database {conn.info.dbname} --scale {marker.get('scale', 1):g} "
+            f"--seed {marker.get('seed', 42)} --replace`",
         )
     return marker
 
