@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install os-packages demo test lint bench clean stop
+.PHONY: install os-packages demo test lint bench clean stop notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do [ -f "$$b" ] && $(BIN)/python "$$b" || exit 1; done
+
+notebooks: $(STAMP)
+	export WORKBENCH_HOME=$${WORKBENCH_HOME:-$(CURDIR)/.workbench/notebooks}; \
+	  $(BIN)/python scripts/refresh_notebooks.py; status=$$?; $(BIN)/workbench server stop; exit $$status
 
 stop: $(STAMP)
 	$(BIN)/workbench server stop

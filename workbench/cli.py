@@ -261,6 +261,45 @@ def _advise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _experiment(args: argparse.Namespace) -> int:
+    from workbench.experiments import experiment
+
+    exp = experiment(
+        args.dataset, indexes=args.indexes, budget_mb=args.budget_mb, max_indexes=args.max_indexes,
+        clients=args.clients, jobs=args.jobs, duration=args.duration, warmup=args.warmup,
+        repeat=args.repeat, scale=args.scale, seed=args.seed, database=opt(args, "database"),
+        dsn=opt(args, "dsn"), out=args.out, keep=args.keep,
+        allow_destructive=args.allow_destructive, progress=not opt(args, "json"),
+    )
+    doc = exp.to_json()
+
+    def text() -> str:
+        c, b, a = doc["change"], doc["before"], doc["after"]
+        lines = [f"before: {b['tps']} tps, p95 {b['latency_ms']['p95']} ms",
+                 f"after:  {a['tps']} tps, p95 {a['latency_ms']['p95']} ms",
+                 f"change: throughput {c['tps_pct']:+}%, p95 {c['p95_pct']:+}%, shared reads per "
+                 f"transaction {c['shared_read_pct']:+}%"]
+        sig = doc.get("significance")
+        if sig:
+            lines.append(f"        {sig['test']}: t = {sig['t']}, p = {sig['p_value']}")
+        lines += [f"index {i['schema']}.{i['name']}: {i['size_bytes'] / 1e6:.1f} MB, built in "
+                  f"{i['seconds']:.1f} s" for i in doc["indexes"]]
+        lines += [f"plan {p['statement']}: {p['verdict']}" for p in doc["plans_changed"]]
+        lines.append(f"saved in {doc['out']}")
+        return "\n".join(lines)
+
+    emit(args, doc, text)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from workbench.reports import parse_params, report_command
+
+    out = report_command(args.target, parse_params(args.param or []), args.html, args.no_input)
+    emit(args, {"html": str(out)}, f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (also used to document the CLI)."""
     common = _common()
@@ -360,6 +399,34 @@ def build_parser() -> argparse.ArgumentParser:
     adv.add_argument("--allow-destructive", action="store_true",
                      help="allow build mode / --validate on a database the workbench did not create")
     adv.set_defaults(handler=_advise)
+
+    exp = sub.add_parser("experiment", parents=[common],
+                         help="before/after index experiment on a dataset")
+    exp.add_argument("dataset", help="dataset name or folder")
+    exp.add_argument("--indexes", default="auto",
+                     help="auto (the advisor's choice) or a SQL file of CREATE INDEX statements")
+    exp.add_argument("--budget-mb", type=_number, default=50.0)
+    exp.add_argument("--max-indexes", type=int)
+    exp.add_argument("--clients", type=int, default=8)
+    exp.add_argument("--jobs", type=int)
+    exp.add_argument("--duration", type=_number, default=20.0, help="seconds per run")
+    exp.add_argument("--warmup", type=_number, default=0.0)
+    exp.add_argument("--repeat", type=int, default=1,
+                     help="alternate before/after this many times (spread and significance)")
+    exp.add_argument("--scale", type=_number, default=1.0)
+    exp.add_argument("--seed", type=_integer, default=42)
+    exp.add_argument("--out", help="experiment folder (default experiments/<dataset>-<timestamp>)")
+    exp.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
+    exp.add_argument("--allow-destructive", action="store_true")
+    exp.set_defaults(handler=_experiment)
+
+    rep = sub.add_parser("report", parents=[common],
+                         help="execute a notebook (or an experiment's report) to shareable HTML")
+    rep.add_argument("target", help="an experiment folder or a .ipynb notebook")
+    rep.add_argument("--param", action="append", metavar="NAME=VALUE", help="notebook parameter")
+    rep.add_argument("--html", help="output file (default reports/<notebook>.html)")
+    rep.add_argument("--no-input", action="store_true", help="hide the code")
+    rep.set_defaults(handler=_report)
 
     for register in _EXTENSIONS:
         register(sub, common)

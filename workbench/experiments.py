@@ -82,7 +82,7 @@ def experiment(
         raise WorkbenchError("--repeat must be at least 1", "e.g. --repeat 3")
     ds = get_dataset(dataset)
     db = dataset_database(dsn, database, ds.name)
-    target = _ensure_loaded(ds.name, db, dsn, scale, seed, progress, allow_destructive)
+    target = ensure_loaded(ds.name, db, dsn, scale, seed, progress, allow_destructive)
     folder = Path(out) if out else Path("experiments") / f"{ds.name}-{timestamp()}"
     options = RunOptions(clients=clients, jobs=jobs, duration=duration, warmup=warmup,
                          random_seed=seed)
@@ -239,8 +239,12 @@ def _tps_samples(runs: list[Run]) -> list[float]:
     return samples
 
 
-def _ensure_loaded(name: str, db: str | None, dsn: str | None, scale: float, seed: int,
+def ensure_loaded(name: str, db: str | None, dsn: str | None, scale: float, seed: int,
                    progress: bool, allow_destructive: bool) -> str:
+    """The DSN of ``db`` holding the dataset at this scale and seed, loading it when it does not.
+
+    >>> ensure_loaded("shop", "shop", None, 0.2, 42)      # doctest: +SKIP
+    """
     assert db is not None
     if exists(db, dsn):
         with connect(dsn, database=db) as conn:

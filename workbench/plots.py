@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # figures render in notebooks and headless runs alike
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure  # bare Figures need no pyplot backend: safe headless
 
 BEFORE_COLOR = "#0072B2"
 AFTER_COLOR = "#D55E00"

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real PostgreSQL for the whole session (embedded, or WORKBENCH_DSN).
+"""Shared fixtures for tests/ and the nbval notebooks: a real PostgreSQL for the whole session.
 
 The embedded servers live in a private WORKBENCH_HOME for the test session and are stopped at the
 end, so no postgres process survives the test run.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parent
 SHARED = REPO.parent / "shared"
 PG15_BINDIR = Path("/usr/lib/postgresql/15/bin")
 

@@ -1,0 +1,149 @@
+"""Reports: a notebook executed with parameters and rendered to one self-contained HTML file.
+
+Parameters follow papermill's convention: the cell tagged ``parameters`` holds the defaults and a
+cell tagged ``injected-parameters`` is inserted after it with the values given. Images are
+embedded as data URIs; code is hidden (``no_input``) or folded behind a toggle. Every text of the
+result is scrubbed of DSN passwords and then scanned: a report that still looks like it carries a
+secret is not written.
+
+>>> render_report("notebooks/tuning-report.ipynb", {"experiment": "experiments/shop-x"},
+...               "reports/tuning-report.html")                     # doctest: +SKIP
+PosixPath('reports/tuning-report.html')
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from workbench.dsn import redact
+from workbench.errors import WorkbenchError
+from workbench.folders import read_manifest, write_text
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+DEFAULT_NOTEBOOK = NOTEBOOKS / "tuning-report.ipynb"
+_SECRET_PATTERNS = [
+    re.compile(r"postgres(?:ql)?://[^:/@\s\"'<>]+:(?!\*\*\*@)[^@\s\"'<>]+@"),
+    re.compile(r"\bpassword\s*=\s*(?!\*\*\*)[^\s&\"'<>]+", re.IGNORECASE),
+]
+_TOGGLE = """
+<style>.wb-hide .jp-InputArea, .wb-hide .jp-InputPrompt { display: none; }
+#wb-toggle { position: fixed; top: 8px; right: 8px; z-index: 10; }</style>
+<button id="wb-toggle" onclick="document.body.classList.toggle('wb-hide')">show/hide code</button>
+<script>document.body.classList.add('wb-hide');</script>
+"""
+
+
+def inject_parameters(nb: Any, params: dict[str, Any]) -> Any:
+    """Insert an ``injected-parameters`` cell after the ``parameters`` cell (or first)."""
+    if not params:
+        return nb
+    source = "# Parameters\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    position = next((i + 1 for i, c in enumerate(nb.cells)
+                     if "parameters" in c.get("metadata", {}).get("tags", [])), 0)
+    nb.cells = [c for c in nb.cells
+                if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    nb.cells.insert(position, cell)
+    return nb
+
+
+def execute_notebook(path: str | Path, params: dict[str, Any] | None = None,
+                     timeout: int = 1800) -> Any:
+    """Execute a notebook with parameters (in its own folder) and return it with outputs."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(path)
+    if not path.is_file():
+        raise WorkbenchError(f"no notebook at {path}", "pass a .ipynb file or an experiment folder")
+    nb = inject_parameters(nbformat.read(path, as_version=4), params or {})
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        last = [ln for ln in str(exc).splitlines() if ln.strip()][-1:]
+        raise WorkbenchError(f"{path.name} failed while running: {redact(last[0]) if last else exc}",
+                             "run it in Jupyter to see the cell") from None
+    return nb
+
+
+def render_report(notebook: str | Path, params: dict[str, Any] | None, html_out: str | Path,
+                  *, no_input: bool = False, timeout: int = 1800) -> Path:
+    """Execute a notebook with parameters and write a self-contained, secret-free HTML report."""
+    from nbconvert import HTMLExporter
+
+    nb = execute_notebook(notebook, params, timeout)
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = no_input
+    exporter.exclude_input_prompt = no_input
+    body, _ = exporter.from_notebook_node(nb)
+    if not no_input:
+        body = body.replace("</body>", _TOGGLE + "</body>", 1)
+    clean = redact(body)
+    leaks = find_secrets(clean)
+    if leaks:
+        raise WorkbenchError(f"the report still holds what looks like a secret ({leaks[0][:12]}...)",
+                             "remove credentials from the notebook's outputs")
+    out = Path(html_out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text(out, clean)
+    return out
+
+
+def find_secrets(text: str) -> list[str]:
+    """DSN-shaped passwords left in a text (after masking, none should remain)."""
+    return [m.group(0) for p in _SECRET_PATTERNS for m in p.finditer(text)]
+
+
+def report_command(target: str | Path, params: dict[str, Any], html: str | Path | None,
+                   no_input: bool = False) -> Path:
+    """``workbench report``: an experiment folder renders the tuning report for it; a notebook
+    renders itself. The HTML goes to ``reports/<notebook>.html`` unless ``html`` is given."""
+    path = Path(target)
+    notebook = path
+    if path.is_dir():
+        read_manifest(path, kind="experiment")
+        notebook = DEFAULT_NOTEBOOK
+        params = {**params, "experiment": str(path.resolve())}
+    out = Path(html) if html else Path("reports") / f"{notebook.stem}.html"
+    return render_report(notebook, params, out, no_input=no_input)
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``k=v`` pairs; values read as Python literals when they are one (numbers, None, ...)."""
+    import ast
+
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise WorkbenchError(f"--param {item!r} is not NAME=VALUE", "e.g. --param duration=30")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value
+    return params
+
+
+def environment_markdown(manifest: dict[str, Any]) -> str:
+    """Where the numbers were measured: versions, settings that matter, machine."""
+    machine = manifest.get("machine") or {}
+    settings = manifest.get("settings") or {}
+    keys = ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit",
+            "max_parallel_workers_per_gather", "synchronous_commit")
+    lines = [
+        f"- PostgreSQL {manifest.get('server_version', '?')}, workbench "
+        f"{manifest.get('workbench_version', '?')}, Python {manifest.get('python', '?')}",
+        f"- machine: {machine.get('cpu_count', '?')} CPUs ({machine.get('cpu_model', '?')}), "
+        f"{(machine.get('memory_bytes') or 0) / 2**30:.0f} GiB memory, {manifest.get('platform', '')}",
+        "- settings: " + ", ".join(f"{k}={settings[k]}" for k in keys if k in settings),
+    ]
+    if manifest.get("dataset"):
+        lines.append(f"- dataset {manifest['dataset']} at scale {manifest.get('scale')}, seed "
+                     f"{manifest.get('seed')}")
+    return "\n".join(lines)
