@@ -10,7 +10,8 @@ Both sides are timed from nothing to a loaded, vacuumed, analysed database with 
 
 Throughput is table bytes (heap + TOAST, `pg_table_size`, indexes not counted) per wall-clock
 second. The runs alternate (shop, pgbench, shop, ...) so background load hits both alike; the
-ratio is of the medians. Usage:
+ratio is of the fastest runs (the least disturbed by other jobs), the medians' ratio beside it.
+Usage:
 
     .venv/bin/python bench/bench_load.py [--scale 1] [--repeat 3] [--dsn DSN] [--json]
 """
@@ -67,16 +68,18 @@ def bench(dsn: str, scale: float, repeat: int) -> dict[str, Any]:
     for _ in range(repeat):
         shop.append(run_shop(dsn, scale))
         pgbench.append(run_pgbench(dsn, factor))
-    shop_rate = statistics.median(b / s for s, b in shop)
-    pgbench_rate = statistics.median(b / s for s, b in pgbench)
+    sides = {"shop": shop, "pgbench": pgbench}
+    best = {k: max(b / s for s, b in v) for k, v in sides.items()}
+    median = {k: statistics.median(b / s for s, b in v) for k, v in sides.items()}
     return {
         "server": mask_dsn(dsn), "scale": scale, "pgbench_scale": factor,
         "pgbench_steps": PGBENCH_STEPS, "repeat": repeat,
-        "shop": {"bytes": shop[-1][1], "seconds": [round(s, 3) for s, _ in shop],
-                 "bytes_per_second": round(shop_rate)},
-        "pgbench": {"bytes": pgbench[-1][1], "seconds": [round(s, 3) for s, _ in pgbench],
-                    "bytes_per_second": round(pgbench_rate)},
-        "ratio": round(shop_rate / pgbench_rate, 3),
+        **{k: {"bytes": v[-1][1], "seconds": [round(s, 3) for s, _ in v],
+               "best_bytes_per_second": round(best[k]),
+               "median_bytes_per_second": round(median[k])} for k, v in sides.items()},
+        # The fastest run of each side is the least disturbed by other jobs on the machine.
+        "ratio": round(best["shop"] / best["pgbench"], 3),
+        "median_ratio": round(median["shop"] / median["pgbench"], 3),
     }
 
 
@@ -102,9 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         r = result[side]
         label = f"shop --scale {args.scale:g}" if side == "shop" else (
             f"pgbench -i -I {PGBENCH_STEPS} -s {result['pgbench_scale']}")
-        print(f"{label:32s} {r['bytes'] / mb:8.1f} MB  seconds {r['seconds']}  "
-              f"median {r['bytes_per_second'] / mb:7.1f} MB/s")
-    print(f"load throughput ratio shop / pgbench -i: {result['ratio']:.2f} (target >= 1.0)")
+        print(f"{label:32s} {r['bytes'] / mb:7.1f} MB  seconds {r['seconds']}  best "
+              f"{r['best_bytes_per_second'] / mb:6.1f} MB/s, median "
+              f"{r['median_bytes_per_second'] / mb:6.1f} MB/s")
+    print(f"load throughput ratio shop / pgbench -i: {result['ratio']:.2f} best-of-{args.repeat} "
+          f"({result['median_ratio']:.2f} of the medians; target >= 1.0)")
     return 0
 
 

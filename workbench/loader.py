@@ -177,34 +177,40 @@ def _generate(
         with conn.transaction():
             for statement in schema:
                 conn.execute(statement)  # type: ignore[arg-type]  # the dataset's own schema file
-    builds = [s for s in deferred if not _FOREIGN_KEY.search(s)]
     foreign = [s for s in deferred if _FOREIGN_KEY.search(s)]
-    bar = tqdm(total=len(dataset.tables) + len(builds) + 2, desc=f"load {dataset.name}",
-               unit="step", disable=not progress, leave=False)
     rows = {name: dataset.rows(name, scale) for name in dataset.tables}
+    # Each table's keys and indexes are built right after its own data, so no worker waits at a
+    # phase barrier; statements about no dataset table run at the end.
+    builds = {name: [s for s in deferred if s not in foreign and _mentions(s, name)]
+              for name in rows}
+    others = [s for s in deferred if s not in foreign and not any(s in b for b in builds.values())]
+    bar = tqdm(total=len(rows) + 1, desc=f"load {dataset.name}", unit="table",
+               disable=not progress, leave=False)
+    tables: dict[str, dict[str, int]] = {}
     try:
         with ThreadPoolExecutor(PARALLEL_LOADERS) as pool:
             for wave in dataset.load_order():
-                # Largest first, so the workers finish together (the waves are barriers).
-                wave = sorted(wave, key=lambda name: -rows[name])
-                _all(pool, bar, [(_fill, dsn, dataset, name, {**variables, "rows": rows[name]})
-                                 for name in wave])
-            # Primary keys and indexes of different tables build in parallel, biggest first.
-            builds.sort(key=lambda s: -max((rows[t] for t in rows if _mentions(s, t)), default=0))
-            _all(pool, bar, [(_run_one, dsn, s) for s in builds])
+                wave = sorted(wave, key=lambda name: -rows[name])  # largest first: finish together
+                done = _all(pool, bar, [(_table, dsn, dataset, name, {**variables, "rows": rows[name]},
+                                         builds[name]) for name in wave])
+                tables.update(zip(wave, done, strict=True))
             with connect(dsn) as conn:
-                for statement in foreign:  # serial: each locks two tables
+                for statement in others + foreign:  # serial: a foreign key locks two tables
                     conn.execute(statement)  # type: ignore[arg-type]  # the dataset's schema
                 _sync_identities(conn)
             bar.update()
-            # VACUUM too (not only ANALYZE): autovacuum would otherwise visit every freshly
-            # inserted table during the first benchmark run.
-            tables = _all(pool, bar, [(_finish, dsn, t) for t in sorted(rows, key=lambda t: -rows[t])],
-                          step=False)
-            bar.update()
     finally:
         bar.close()
-    return dict(sorted(zip(sorted(rows, key=lambda t: -rows[t]), tables, strict=True)))
+    return dict(sorted(tables.items()))
+
+
+def _table(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any],
+           builds: list[str]) -> dict[str, int]:
+    """Generate one table, build its keys and indexes, VACUUM (ANALYZE) it, measure it."""
+    _fill(dsn, dataset, table, variables)
+    for statement in builds:
+        _run_one(dsn, statement)
+    return _finish(dsn, table)
 
 
 def _all(pool: ThreadPoolExecutor, bar: Any, calls: list[tuple[Any, ...]],
@@ -222,7 +228,11 @@ def _all(pool: ThreadPoolExecutor, bar: Any, calls: list[tuple[Any, ...]],
 
 
 def _finish(dsn: str, table: str) -> dict[str, int]:
-    """VACUUM (ANALYZE) one table, then count its rows and measure it (heap + TOAST)."""
+    """VACUUM (ANALYZE) one table, then count its rows and measure it (heap + TOAST).
+
+    VACUUM too, not only ANALYZE: autovacuum would otherwise visit every freshly inserted table
+    in the middle of the first benchmark run.
+    """
     ident = sql.Identifier(*table.split("."))
     with connect(dsn) as conn:
         conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(ident))
