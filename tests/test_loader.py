@@ -183,10 +183,16 @@ def test_bad_scale_or_seed(scale: object, seed: object, message: str) -> None:
         load("shop", scale=scale, seed=seed)  # type: ignore[arg-type]
 
 
-def test_loads_on_postgresql_15(pg15_dsn: str) -> None:
-    name = f"wbload_{uuid.uuid4().hex[:8]}"
+@pytest.mark.parametrize(("name", "table", "rows"), [
+    ("shop", "orders.orders", 6000), ("events", "events.events", 10000),
+    ("tpcb", "public.pgbench_accounts", 100000),
+])
+def test_loads_on_postgresql_15(pg15_dsn: str, name: str, table: str, rows: int) -> None:
+    database = f"wbload_{uuid.uuid4().hex[:8]}"
     try:
-        result = load("shop", scale=0.02, database=name, dsn=pg15_dsn, progress=False)
-        assert result.tables["orders.orders"]["rows"] == 6000
+        result = load(name, scale=0.02, database=database, dsn=pg15_dsn, progress=False)
+        assert result.tables[table]["rows"] == rows
+        with connect(result.dsn) as conn:
+            assert check_loaded(conn)["server_version"].startswith("15")
     finally:
-        drop_database(name, pg15_dsn)
+        drop_database(database, pg15_dsn)
