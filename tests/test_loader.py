@@ -159,7 +159,7 @@ def test_failed_load_leaves_the_database_marked_incomplete(
     broken = tmp_path / "broken"
     shutil.copytree(DATASETS_DIR / "shop", broken)
     generator = broken / "generate" / "orders.orders.sql"
-    generator.write_text(generator.read_text().replace("ts + interval '2 days'", "ts + (1 / 0) * interval '1 day'"))
+    generator.write_text(generator.read_text().replace("ts + interval '48 hours'", "ts + (1 / 0) * interval '1 day'"))
     name = databases()
     with pytest.raises(WorkbenchError, match=r"orders\.orders\.sql: generating orders\.orders "
                                              r"failed: division by zero") as err:

@@ -53,6 +53,9 @@ $$ SELECT ((hashint8extended(i, seed * 1000003 + salt) >> 11) & 9007199254740991
 CREATE OR REPLACE FUNCTION workbench.skewed(u float8, n bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT ((least(n, greatest(1, floor(exp(u * ln(n + 1)))::bigint)) - 1) * 1000003 % n) + 1 $$;
+CREATE OR REPLACE FUNCTION workbench.spread(start timestamptz, days float8, fraction float8)
+RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE AS
+$$ SELECT start + make_interval(secs => fraction * days * 86400) $$;
 """
 
 
@@ -259,6 +262,7 @@ def _fill(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any]) -> 
         # Large generate_series() results stay in memory instead of a temporary file.
         conn.execute("SET synchronous_commit = off")
         conn.execute("SET work_mem = '256MB'")
+        conn.execute("SET TimeZone = 'UTC'")  # the same bytes whatever the server's zone
         try:
             conn.execute(text)  # type: ignore[arg-type]  # the dataset's generator, values bound
         except psycopg.Error as exc:

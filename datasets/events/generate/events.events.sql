@@ -4,7 +4,8 @@ SELECT g,
        workbench.skewed(workbench.u(g, 1, :seed), :n_tenants),
        (ARRAY['page_view','page_view','page_view','click','click','signup','purchase','error'])
            [1 + floor(workbench.u(g, 2, :seed) * 8)::int],
-       timestamptz '2024-01-01 00:00:00+00' + ((g - 1 + workbench.u(g, 3, :seed)) / :rows) * interval '365 days',
+       workbench.spread('2024-01-01 00:00:00+00', 365,
+                        (g - 1 + workbench.u(g, 3, :seed)) / :rows),
        jsonb_build_object(
            'device', (ARRAY['ios','android','web','web'])[1 + floor(workbench.u(g, 4, :seed) * 4)::int],
            'session', g % 100000,

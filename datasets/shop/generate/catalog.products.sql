@@ -6,5 +6,5 @@ SELECT g,
        1 + floor(workbench.u(g, 1, :seed) * 50)::int,
        (199 + floor(exp(workbench.u(g, 2, :seed) * ln(200000))))::int,
        repeat('lorem ipsum ', 1 + floor(exp(workbench.u(g, 3, :seed) * ln(200)))::int),
-       timestamptz '2022-01-01 00:00:00+00' + (g::float8 / :rows) * interval '700 days'
+       workbench.spread('2022-01-01 00:00:00+00', 700, g::float8 / :rows)
 FROM generate_series(1::bigint, :rows) AS g;

@@ -18,9 +18,9 @@ SELECT g, c,
        (ARRAY['US','DE','FR','GB','NL','ES','IT','SE','PL','JP'])[1 + (c % 10)::int],
        CASE WHEN workbench.u(g, 6, :seed) < 0.05
             THEN repeat('please leave at the door ', 1 + floor(exp(workbench.u(g, 7, :seed) * ln(40)))::int) END,
-       ts, ts + interval '2 days'
+       ts, ts + interval '48 hours'
 FROM (SELECT g, workbench.skewed(workbench.u(g, 1, :seed), :n_customers) AS c,
-             timestamptz '2024-01-01 00:00:00+00'
-             + ((g - 1 + workbench.u(g, 4, :seed)) / :rows) * interval '365 days' AS ts
+             workbench.spread('2024-01-01 00:00:00+00', 365,
+                              (g - 1 + workbench.u(g, 4, :seed)) / :rows) AS ts
         FROM generate_series(1::bigint, :rows) AS g
       OFFSET 0) AS t;  -- OFFSET 0: compute c and ts once per row, not once per use

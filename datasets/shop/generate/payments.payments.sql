@@ -7,11 +7,10 @@ SELECT g,
        'EUR',
        m,
        CASE m WHEN 'paypal' THEN 'paypal' WHEN 'invoice' THEN 'inhouse' ELSE 'stripe' END,
-       'pay_' || lpad(to_hex(hashint8extended(g, :seed)), 16, '0')
-              || lpad(to_hex(hashint8extended(g, :seed + 1)), 16, '0'),
+       'pay_' || to_hex(hashint8extended(g, :seed)),
        CASE WHEN m = 'card' THEN lpad((g * 7907 % 10000)::text, 4, '0') END,
        CASE WHEN workbench.u(g, 3, :seed) < 0.02 THEN 'failed' ELSE 'captured' END,
-       timestamptz '2024-01-01 00:00:00+00' + ((g - 0.5) / :rows) * interval '365 days'
+       workbench.spread('2024-01-01 00:00:00+00', 365, (g - 0.5::float8) / :rows)
 FROM (SELECT g, (ARRAY['card','card','card','paypal','invoice'])
                     [1 + floor(workbench.u(g, 2, :seed) * 5)::int] AS m
         FROM generate_series(1::bigint, :rows) AS g
