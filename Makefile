@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/workbench server start
 	$(BIN)/workbench doctor
+	$(BIN)/workbench report notebooks/tuning-report.ipynb --html reports/tuning-report.html \
+	  --param scale=1 --param clients=8 --param duration=20
 
 os-packages:
 	@bash scripts/os-packages.sh

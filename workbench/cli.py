@@ -262,7 +262,7 @@ def _advise(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
-    from workbench.experiments import experiment
+    from workbench.experiments import experiment, signed
 
     exp = experiment(
         args.dataset, indexes=args.indexes, budget_mb=args.budget_mb, max_indexes=args.max_indexes,
@@ -277,8 +277,8 @@ def _experiment(args: argparse.Namespace) -> int:
         c, b, a = doc["change"], doc["before"], doc["after"]
         lines = [f"before: {b['tps']} tps, p95 {b['latency_ms']['p95']} ms",
                  f"after:  {a['tps']} tps, p95 {a['latency_ms']['p95']} ms",
-                 f"change: throughput {c['tps_pct']:+}%, p95 {c['p95_pct']:+}%, shared reads per "
-                 f"transaction {c['shared_read_pct']:+}%"]
+                 f"change: throughput {signed(c['tps_pct'])}, p95 {signed(c['p95_pct'])}, shared "
+                 f"reads per transaction {signed(c['shared_read_pct'])}"]
         sig = doc.get("significance")
         if sig:
             lines.append(f"        {sig['test']}: t = {sig['t']}, p = {sig['p_value']}")

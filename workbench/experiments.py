@@ -65,8 +65,9 @@ class Experiment:
         plans = "".join(f"<li>{html.escape(p['statement'])}: {html.escape(p['verdict'])}</li>"
                         for p in self.comparison["plans_changed"])
         return (f"<p><b>Experiment</b> {html.escape(str(self.out))}: throughput "
-                f"{change['tps_pct']:+.1f}%, p95 latency {change['p95_pct']:+.1f}%, shared reads "
-                f"per transaction {change['shared_read_pct']:+.1f}%</p><ul>{items}</ul><ul>{plans}</ul>")
+                f"{signed(change['tps_pct'])}, p95 latency {signed(change['p95_pct'])}, shared reads "
+                f"per transaction {signed(change['shared_read_pct'])}</p><ul>{items}</ul>"
+                f"<ul>{plans}</ul>")
 
 
 def experiment(
@@ -235,7 +236,8 @@ def _tps_samples(runs: list[Run]) -> list[float]:
     for run in runs:
         progress = run.progress
         if not progress.empty:
-            samples += [float(v) for v in progress["tps"].iloc[1:]]  # the first second warms up
+            skip = 1 if len(progress) >= 4 else 0  # the first second warms up, on longer runs
+            samples += [float(v) for v in progress["tps"].iloc[skip:]]
     return samples
 
 
@@ -284,9 +286,16 @@ def _read_index_file(path: Path) -> list[str]:
 
 
 def _pct(before: float | None, after: float | None) -> float | None:
-    if not before or after is None:
+    if before is None or after is None:
         return None
+    if before == 0:
+        return 0.0 if after == 0 else None  # from nothing: no percentage means anything
     return round(100.0 * (after - before) / before, 1)
+
+
+def signed(pct: float | None) -> str:
+    """+12.5% / -3.0% / n/a."""
+    return "n/a" if pct is None else f"{pct:+.1f}%"
 
 
 def _round_key(path: Path) -> int:

@@ -224,7 +224,8 @@ def waits_over_time(waits: pd.DataFrame, title: str = "") -> Figure:
     fig, ax = _figure(9, 4.2)
     if waits is not None and not waits.empty:
         frame = waits.copy()
-        frame["wait_event_type"] = frame["wait_event_type"].fillna("").replace("", "CPU / none")
+        kinds = frame["wait_event_type"].astype("object").where(frame["wait_event_type"].notna(), "")
+        frame["wait_event_type"] = kinds.astype(str).replace("", "CPU / none")
         table = frame.pivot_table(index="t", columns="wait_event_type", values="count",
                                   aggfunc="sum", fill_value=0)
         ax.stackplot(table.index, table.T.to_numpy(), labels=list(table.columns))
