@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 INDEX_WRITE_COST_PER_ROW = 1.0
 MIN_GAIN_PCT = 1.0  # a candidate must save at least this % of the workload cost left to be chosen
+MIN_GAIN_START_PCT = 0.05  # ... and at least this % of the workload cost before any index
 
 
 @dataclass(frozen=True)
@@ -141,11 +142,11 @@ def _greedy(evaluator: Evaluator, items: list[Item], budget: int, max_indexes: i
     while remaining and (max_indexes is None or len(chosen) < max_indexes):
         best: tuple[float, Item, float] | None = None
         for item in remaining:
-            if used + item.size > budget:
+            if used + item.size > budget or _overlaps(item, chosen):
                 continue
             total = evaluator.total([*chosen, item])
             gain = current - total
-            if gain <= current * MIN_GAIN_PCT / 100:
+            if gain <= max(current * MIN_GAIN_PCT, start * MIN_GAIN_START_PCT) / 100:
                 continue
             score = gain / max(item.size, 1) if order == "ratio" else gain
             if best is None or score > best[0]:
@@ -157,6 +158,18 @@ def _greedy(evaluator: Evaluator, items: list[Item], budget: int, max_indexes: i
         used += item.size
         remaining.remove(item)
     return Selection(chosen, start, current, order=order)
+
+
+def _overlaps(item: Item, chosen: list[Item]) -> bool:
+    """A key that is a prefix of a chosen index's key on the same table (or the other way round):
+    a DBA keeps one of the two, never both."""
+    for other in chosen:
+        if other.relation != item.relation or not item.columns or not other.columns:
+            continue
+        shorter, longer = sorted((item.columns, other.columns), key=len)
+        if longer[: len(shorter)] == shorter:
+            return True
+    return False
 
 
 def _explain(evaluator: Evaluator, selection: Selection) -> Selection:
