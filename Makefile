@@ -29,8 +29,10 @@ test: $(STAMP) os-packages
 lint: $(STAMP)
 	$(BIN)/ruff check workbench tests
 
-bench: $(STAMP)
-	@for b in bench/bench_*.py; do [ -f "$$b" ] && $(BIN)/python "$$b" || exit 1; done
+bench: $(STAMP) os-packages
+	@status=0; for b in bench/bench_load.py bench/bench_runs.py bench/bench_advisor.py; do \
+	  echo "== $$b"; $(BIN)/python "$$b" || status=1; done; \
+	  $(BIN)/workbench server stop >/dev/null; exit $$status
 
 notebooks: $(STAMP)
 	export WORKBENCH_HOME=$${WORKBENCH_HOME:-$(CURDIR)/.workbench/notebooks}; \
