@@ -300,6 +300,86 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workbench.migrations import history
+
+    dsn, database = opt(args, "dsn"), opt(args, "database")
+    if args.action == "lint":
+        from workbench.migrations.lint import lint
+
+        result = lint(args.folder, pg_version=args.pg_version)
+        emit(args, result.to_json(), lambda: "\n".join(
+            [f"{f.file}:{f.line}: {f.severity}[{f.rule}] {f.message}\n    safe: {f.safe_alternative}"
+             for f in result.findings] + [f"{n['file']}:{n['line']}: note: {n['note']}"
+                                          for n in result.notes]) or "no findings")
+        return 1 if result.errors else 0
+    if args.action == "rehearse":
+        from workbench.migrations.rehearse import rehearse
+
+        if not args.dataset:
+            from workbench.errors import WorkbenchError
+
+            raise WorkbenchError("rehearse needs --dataset", "e.g. --dataset shop")
+        r = rehearse(Path(args.folder), args.dataset, clients=args.clients, duration=args.duration,
+                     scale=args.scale, dsn=dsn, database=database, out=args.out,
+                     progress=not opt(args, "json"))
+        s = r.summary
+        emit(args, r.to_json(), lambda: (
+            f"{s['status']}: {s['tps']} tps, {s['failed']} failed transactions; apply "
+            f"{s['apply']['seconds']} s, undo {s['undo']['seconds']} s; "
+            f"{s['lock_waits']['blocked_sessions']} sessions waited on locks "
+            f"({s['lock_waits']['blocked_by_migration']['sessions']} behind the migration); "
+            f"schema restored: {s['schema_restored']}; saved in {r.out}"))
+        return 0
+    folder = Path(args.folder)
+    if args.action == "apply":
+        done = history.apply(dsn, folder, target=args.target, database=database,
+                             allow_destructive=args.allow_destructive)
+    elif args.action == "undo":
+        done = history.undo(dsn, folder, target=args.target, database=database,
+                            allow_destructive=args.allow_destructive)
+    elif args.action == "info":
+        rows = history.info(dsn, folder, database=database)
+        emit(args, rows, lambda: "\n".join(
+            f"{r['version']:>6}  {r['state']:<9} {r['script']}" for r in rows))
+        return 0
+    elif args.action == "repair":
+        removed = history.repair(dsn, database=database, allow_destructive=args.allow_destructive)
+        emit(args, {"removed": removed}, f"removed {removed} failed rows")
+        return 0
+    else:
+        history.validate(dsn, folder, database=database)
+        emit(args, {"valid": True}, "the history matches the files")
+        return 0
+    emit(args, [d.to_json() for d in done], lambda: "\n".join(
+        f"{d.kind} {d.script} ({d.seconds} s)" for d in done) or "nothing to do")
+    return 0
+
+
+def _impact(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workbench.migrations.impact import impact
+
+    report = impact(Path(args.folder), args.dataset)
+
+    def text() -> str:
+        lines = []
+        for m in report.migrations:
+            lines.append(f"{m['script']} (owner {m['owner']})"
+                         + (f": CROSS-SERVICE, changes {', '.join(m['other_services'])}"
+                            if m["cross_service"] else ""))
+            lines += [f"  breaks {b['service']}: {b['statement']} ({b['why']})" for b in m["breaks"]]
+            lines += [f"  may change the plan of {a['service']}: {a['statement']} ({a['why']})"
+                      for a in m["may_change_plan"]]
+        return "\n".join(lines)
+
+    emit(args, report.to_json(), text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (also used to document the CLI)."""
     common = _common()
@@ -427,6 +507,37 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--html", help="output file (default reports/<notebook>.html)")
     rep.add_argument("--no-input", action="store_true", help="hide the code")
     rep.set_defaults(handler=_report)
+
+    mig = sub.add_parser("migrate", help="Flyway-style migrations: lint, apply, undo, rehearse")
+    mig_sub = mig.add_subparsers(title="actions", metavar="ACTION")
+    for action, text in (("lint", "zero-downtime lint (exit 1 on an error finding)"),
+                         ("apply", "apply pending migrations"), ("undo", "undo applied migrations"),
+                         ("info", "migrations and their state"),
+                         ("validate", "check the history against the files"),
+                         ("repair", "remove failed rows from the history"),
+                         ("rehearse", "apply and undo under load on a fresh copy of a dataset")):
+        p = mig_sub.add_parser(action, parents=[common], help=text, description=text)
+        p.add_argument("folder", nargs="?" if action == "repair" else None, default=".",
+                       help="migration folder (or file, for lint)")
+        p.set_defaults(handler=_migrate, action=action)
+        if action == "lint":
+            p.add_argument("--pg-version", type=int, default=18, help="target PostgreSQL major")
+        if action in ("apply", "undo"):
+            p.add_argument("--target", help="version to stop at")
+        if action in ("apply", "undo", "repair"):
+            p.add_argument("--allow-destructive", action="store_true")
+        if action == "rehearse":
+            p.add_argument("--dataset", help="dataset whose workload runs meanwhile")
+            p.add_argument("--clients", type=int, default=8)
+            p.add_argument("--duration", type=_number, default=30.0)
+            p.add_argument("--scale", type=_number, default=1.0)
+            p.add_argument("--out", help="rehearsal folder (default rehearsals/<dataset>-<time>)")
+
+    imp = sub.add_parser("impact", parents=[common],
+                         help="which services' statements each migration breaks or affects")
+    imp.add_argument("folder", help="migration folder")
+    imp.add_argument("--dataset", required=True, help="dataset whose services' workload to check")
+    imp.set_defaults(handler=_impact)
 
     for register in _EXTENSIONS:
         register(sub, common)

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY events.events_kind_idx;

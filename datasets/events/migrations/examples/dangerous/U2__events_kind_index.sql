@@ -1,0 +1,1 @@
+DROP INDEX events.events_kind_idx;

@@ -1,0 +1,1 @@
+ALTER TABLE accounts.customers ADD COLUMN email text;
