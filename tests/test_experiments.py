@@ -23,7 +23,7 @@ from workbench.reports import find_secrets, inject_parameters, parse_params, ren
 def exp_dir(server_dsn: str, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("exp") / "shop-exp"
     try:
-        experiment("shop", scale=0.05, clients=2, jobs=2, duration=3, repeat=2,
+        experiment("shop", scale=0.2, clients=2, jobs=2, duration=3, repeat=2,
                    database="wbtest_exp_shop", dsn=server_dsn, out=out, progress=False)
         yield out
     finally:
