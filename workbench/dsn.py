@@ -94,3 +94,23 @@ def describe(dsn: str) -> str:
 
 def _env(name: str) -> str | None:
     return os.environ.get(name) or None
+
+
+_LIBPQ_ENV = {"host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "user": "PGUSER",
+              "password": "PGPASSWORD", "dbname": "PGDATABASE", "sslmode": "PGSSLMODE",
+              "passfile": "PGPASSFILE", "sslrootcert": "PGSSLROOTCERT", "options": "PGOPTIONS"}
+
+
+def libpq_env(dsn: str, *, with_database: bool = False) -> dict[str, str]:
+    """The process environment with the DSN's connection parameters as PG* variables, for the
+    PostgreSQL client programs (pgbench, pg_dump): passwords never appear on a command line.
+    PG* variables the DSN does not set still apply, as they would for libpq.
+
+    >>> libpq_env("host=/tmp/s port=5433 user=u dbname=x")["PGPORT"]
+    '5433'
+    """
+    env = dict(os.environ)
+    for key, value in parse(dsn).items():
+        if key in _LIBPQ_ENV and (key != "dbname" or with_database):
+            env[_LIBPQ_ENV[key]] = value
+    return env

@@ -25,12 +25,11 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from workbench.connect import connect
 from workbench.databases import create_database, read_marker, set_meta
 from workbench.datasets import DATASETS_DIR, Dataset, get_dataset
-from workbench.dsn import describe
+from workbench.dsn import describe, libpq_env
 from workbench.errors import WorkbenchError
 from workbench.folders import now_iso
 from workbench.tools import pgbench_path, server_version
@@ -355,12 +354,7 @@ def pgbench_init(dsn: str, database: str, scale: float, steps: str = PGBENCH_STE
 
     >>> pgbench_init(dsn, "tpcb", 1)  # doctest: +SKIP
     """
-    params = conninfo_to_dict(dsn)
-    env = {**os.environ}
-    for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER"),
-                     ("password", "PGPASSWORD"), ("sslmode", "PGSSLMODE")):
-        if params.get(key):
-            env[var] = str(params[key])
+    env = libpq_env(dsn)
     factor = max(1, round(scale))
     result = subprocess.run(
         [str(pgbench_path()), "-i", "-I", steps, "-s", str(factor), "--quiet", database],

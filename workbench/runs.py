@@ -27,7 +27,7 @@ from workbench.connect import connect, dataset_database, resolve_dsn
 from workbench.databases import read_marker
 from workbench.datasets import Dataset, get_dataset
 from workbench.doctor import MEASURED_SETTINGS
-from workbench.dsn import describe, redact
+from workbench.dsn import describe, libpq_env, redact
 from workbench.errors import WorkbenchError
 from workbench.folders import read_manifest, result_folder, timestamp, write_json, write_text
 from workbench.pgbench_output import parse_progress, parse_summary
@@ -349,16 +349,7 @@ def _status(code: int, aborted: bool, frame: pd.DataFrame, stderr: str) -> tuple
 
 
 def _pg_env(dsn: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    mapping = {"host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "user": "PGUSER",
-               "password": "PGPASSWORD", "sslmode": "PGSSLMODE", "passfile": "PGPASSFILE",
-               "sslrootcert": "PGSSLROOTCERT", "options": "PGOPTIONS"}
-    for key, value in conninfo_to_dict(dsn).items():
-        if key in mapping and value is not None:
-            env[mapping[key]] = str(value)
-    for key, value in os.environ.items():  # PG* the DSN did not set still apply, as for libpq
-        if key.startswith("PG") and key not in env:
-            env[key] = value
+    env = libpq_env(dsn)
     env["PGAPPNAME"] = "workbench-pgbench"
     return env
 

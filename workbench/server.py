@@ -313,17 +313,12 @@ def binary_version(postgres: Path) -> str:
     >>> binary_version(Path("/usr/lib/postgresql/15/bin/postgres"))  # doctest: +SKIP
     '15.18'
     """
-    try:
-        out = subprocess.run([str(postgres), "--version"], capture_output=True, text=True,
-                             check=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise WorkbenchError(
-            f"cannot run {postgres}: {exc}", "check WORKBENCH_PG_BINDIR / --pg-bindir"
-        ) from None
-    match = re.search(r"(\d+)(?:\.(\d+))?", out)
-    if not match:
+    from workbench.tools import tool_version
+
+    version = tool_version(postgres)
+    if not re.fullmatch(r"\d+(\.\d+)?", version):
         raise WorkbenchError(f"{postgres} printed no version", "check WORKBENCH_PG_BINDIR")
-    return f"{match.group(1)}.{match.group(2) or 0}"
+    return version if "." in version else f"{version}.0"
 
 
 def _service_account() -> pwd.struct_passwd | None:

@@ -16,7 +16,6 @@ it fails, nothing of it stays and no row claims it. A migration with a statement
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from dataclasses import asdict, dataclass
@@ -25,10 +24,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from workbench.connect import connect, resolve_dsn
 from workbench.databases import require_owned
+from workbench.dsn import libpq_env
 from workbench.errors import WorkbenchError
 from workbench.migrations.files import Migration, MigrationSet, parse_version, read_migrations
 from workbench.tools import pg_bin
@@ -273,13 +272,7 @@ def schema_snapshot(dsn: str | None = None, database: str | None = None,
                     history_schema: str = "public") -> str:
     """``pg_dump --schema-only`` of the database without the workbench's own objects and the
     migration history: compare two snapshots to prove a round trip restored the schema."""
-    target = resolve_dsn(dsn, database)
-    params = conninfo_to_dict(target)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER"),
-                     ("password", "PGPASSWORD"), ("dbname", "PGDATABASE")):
-        if params.get(key):
-            env[var] = str(params[key])
+    env = libpq_env(resolve_dsn(dsn, database), with_database=True)
     out = subprocess.run(
         [str(pg_bin("pg_dump")), "--schema-only", "--no-owner", "--no-privileges",
          "--exclude-schema=workbench", f"--exclude-table={history_schema}.{HISTORY}"],
