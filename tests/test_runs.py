@@ -185,3 +185,19 @@ def test_cli_run_json_contract(shop_db: str, tmp_path: Path,
     assert {"out", "status", "tps", "transactions", "failed", "latency_ms", "scripts"} <= set(doc)
     assert set(doc["latency_ms"]) == {"mean", "p50", "p90", "p95", "p99", "p999", "max"}
     assert doc["warmup_s"] == 0.5
+
+
+def test_run_with_rate_on_a_postgresql_15_server(pg15_dsn: str, tmp_path: Path) -> None:
+    from workbench.databases import drop_database
+
+    result = load("shop", scale=0.05, database="wbtest_runs15", dsn=pg15_dsn, progress=False,
+                  replace=True)
+    try:
+        run = run_workload("shop", dsn=result.dsn, clients=4, jobs=2, duration=3, rate=100,
+                           out=tmp_path / "run15", progress=False)
+    finally:
+        drop_database("wbtest_runs15", pg15_dsn)
+    assert run.status == "complete" and run.manifest["server_version"].startswith("15.")
+    assert run.summary["lag_ms"] is not None and run.summary["transactions"] > 0
+    assert "bgwriter" in run.stats.frames and "io" not in run.stats.frames  # pg_stat_io is 16+
+    assert load_run(tmp_path / "run15").summary == json.loads(json.dumps(run.summary))
