@@ -30,7 +30,7 @@ _SECRET_PATTERNS = [
     re.compile(r"\bpassword\s*=\s*(?!\*\*\*)[^\s&\"'<>]+", re.IGNORECASE),
 ]
 _TOGGLE = """
-<style>.wb-hide .jp-InputArea, .wb-hide .jp-InputPrompt { display: none; }
+<style>.wb-hide .jp-CodeCell .jp-InputArea, .wb-hide .jp-CodeCell .jp-InputPrompt { display: none; }
 #wb-toggle { position: fixed; top: 8px; right: 8px; z-index: 10; }</style>
 <button id="wb-toggle" onclick="document.body.classList.toggle('wb-hide')">show/hide code</button>
 <script>document.body.classList.add('wb-hide');</script>
