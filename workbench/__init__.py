@@ -7,6 +7,8 @@ The public API, imported lazily so ``import workbench`` stays quick::
     workbench.load("shop", scale=0.2)        # a dataset
     run = workbench.run("shop", clients=8, duration=20)
     workbench.load_run(run.out)              # the same objects, offline
+    workbench.advise("shop", budget_mb=50)   # index advice
+    workbench.experiment("shop")             # before/after, saved in experiments/
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# The connect() function shares its name with its module; bind it eagerly so that importing the
+# module elsewhere cannot shadow the function on the package.
+from workbench.connect import connect as connect  # noqa: E402
+
 # name -> module that defines it
-_EXPORTS = {
+_EXPORTS: dict[str, str | tuple[str, str]] = {
     "WorkbenchError": "workbench.errors",
-    "connect": "workbench.connect",
     "resolve_dsn": "workbench.connect",
     "mask_dsn": "workbench.dsn",
     "EmbeddedServer": "workbench.server",
@@ -32,14 +37,34 @@ _EXPORTS = {
     "reset_statistics": "workbench.stats",
     "WaitSampler": "workbench.stats",
     "read_manifest": "workbench.folders",
+    "list_datasets": "workbench.datasets",
+    "get_dataset": "workbench.datasets",
+    "load": "workbench.loader",
+    "run": ("workbench.runs", "run_workload"),
+    "run_workload": "workbench.runs",
+    "load_run": "workbench.runs",
+    "explain_workload": "workbench.plans",
+    "parse_plan": "workbench.plans",
+    "diff_plans": "workbench.plans",
+    "load_plans": "workbench.plans",
+    "advise": "workbench.advisor.advise",
+    "experiment": "workbench.experiments",
+    "load_experiment": "workbench.experiments",
+    "render_report": "workbench.reports",
+    "lint_migrations": ("workbench.migrations.lint", "lint"),
+    "apply_migrations": ("workbench.migrations.history", "apply"),
+    "undo_migrations": ("workbench.migrations.history", "undo"),
+    "rehearse": "workbench.migrations.rehearse",
+    "impact": "workbench.migrations.impact",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'workbench' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    module, attribute = target if isinstance(target, tuple) else (target, name)
+    return getattr(importlib.import_module(module), attribute)
 
 
 def __dir__() -> list[str]:

@@ -106,6 +106,8 @@ def timeline(runs: list[tuple[str, pd.DataFrame]], marks: list[dict[str, Any]] |
             continue
         color = BEFORE_COLOR if label.startswith("before") else AFTER_COLOR
         ok = frame[frame["status"].astype(str) == "ok"]
+        last_full = ((float(frame["end"].max()) - origin) // bucket_s) * bucket_s
+        ok = ok[((ok["end"] - origin) // bucket_s) * bucket_s < last_full]  # drop the partial tail
         second = ((ok["end"] - origin) // bucket_s) * bucket_s
         grouped = ok.groupby(second)["latency_ms"]
         top.plot(grouped.size().index, grouped.size().to_numpy() / bucket_s, color=color,
