@@ -201,3 +201,21 @@ def test_run_with_rate_on_a_postgresql_15_server(pg15_dsn: str, tmp_path: Path) 
     assert run.summary["lag_ms"] is not None and run.summary["transactions"] > 0
     assert "bgwriter" in run.stats.frames and "io" not in run.stats.frames  # pg_stat_io is 16+
     assert load_run(tmp_path / "run15").summary == json.loads(json.dumps(run.summary))
+
+
+def test_run_folder_holds_no_password_of_the_dsn(shop_db: str, tmp_path: Path) -> None:
+    from workbench.dsn import parse
+    from workbench.reports import find_secrets
+
+    password = EmbeddedServer().password_path.read_text().strip()
+    dsn = (f"postgresql://postgres:{password}@127.0.0.1:{parse(shop_db)['port']}/"
+           "wbtest_runs_shop?sslmode=disable")
+    run = run_workload("shop", dsn=dsn, clients=2, duration=1, out=tmp_path / "run",
+                       progress=False, keep_logs=True)
+    assert run.status == "complete"
+    for path in (tmp_path / "run").rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".csv", ".txt"):
+            text = path.read_text()
+            assert password not in text, path.name
+            assert find_secrets(text) == [], path.name
+    assert "127.0.0.1:" in run.manifest["database"] and password not in run.manifest["database"]
