@@ -206,3 +206,24 @@ def test_rehearsal_dangerous_blocks_and_safe_rewrite_does_not(server_dsn: str, t
         bad["lock_waits"]["blocked_by_migration"]["sessions"]
     assert any("ALTER COLUMN quantity TYPE bigint" in q for q in bad["lock_waits"]["blocking_statements"])
     assert bad["failed"] == 0 and [m["label"] for m in bad["marks"]] == ["apply", "undo"]
+
+
+SQUAWK_EXAMPLES = sorted((REPO / "datasets").glob("*/migrations/examples/*/V2__*.sql"))
+
+
+@pytest.mark.parametrize("path", SQUAWK_EXAMPLES, ids=lambda p: f"{p.parts[-5]}-{p.parent.name}")
+def test_findings_agree_with_squawk_itself(path: Path) -> None:
+    """The real squawk (squawk-cli from PyPI) finds the same rules on every example migration."""
+    import re
+    import shutil as sh
+    import subprocess
+    import sys
+
+    squawk = sh.which("squawk", path=str(Path(sys.executable).parent)) or sh.which("squawk")
+    if squawk is None:
+        pytest.skip("squawk-cli is not installed")
+    out = subprocess.run([squawk, "--reporter", "gcc", str(path)], capture_output=True, text=True,
+                         check=False).stdout
+    theirs = set(re.findall(r"(?:warning|error)[: \[]+([a-z][a-z-]+)", out))
+    ours = {f.rule for f in lint(path).findings}
+    assert ours == theirs

@@ -29,6 +29,7 @@ Rules (squawk's names where squawk has the same rule):
 | require-lock-timeout, require-statement-timeout | squawk's older names (now require-timeout-settings) | warning |
 | prefer-identity, prefer-text-field, prefer-timestamptz, ban-char-field | same | warning |
 | prefer-bigint-over-int | same (key and identity columns only) | warning |
+| prefer-robust-stmts | same (ADD/DROP COLUMN, type changes, CREATE/DROP INDEX, CREATE TABLE) | warning |
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ _VOLATILE = re.compile(r"\b(now|clock_timestamp|statement_timestamp|transaction_
                        r"\bcurrent_timestamp\b|\bcurrent_date\b|\blocaltimestamp\b", re.I)
 _IDENT = r'(?:"[^"]+"|[\w$]+)'
 _TABLE = rf"{_IDENT}(?:\s*\.\s*{_IDENT})?"
-_LOCKING = re.compile(r"^\s*(ALTER\s+TABLE|CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)|DROP\s+"
-                      r"(TABLE|INDEX\s+(?!CONCURRENTLY))|TRUNCATE|VACUUM\s+FULL|CLUSTER|"
-                      r"REINDEX\s+(?!.*CONCURRENTLY))", re.I | re.S)
+# Statements that take locks a queue can form behind (CONCURRENTLY builds included: they wait
+# for every transaction on the table, as squawk also holds).
+_LOCKING = re.compile(r"^\s*(ALTER\s+TABLE|CREATE\s+(UNIQUE\s+)?INDEX|DROP\s+(TABLE|INDEX)|"
+                      r"TRUNCATE|VACUUM\s+FULL|CLUSTER|REINDEX)", re.I | re.S)
 
 SAFE = {
     "require-concurrent-index-creation":
@@ -101,6 +103,9 @@ SAFE = {
     "prefer-timestamptz": "timestamptz (timestamp with time zone)",
     "ban-char-field": "text (char(n) pads with spaces and is no faster)",
     "prefer-bigint-over-int": "bigint keys: changing an int key's type later rewrites the table",
+    "prefer-robust-stmts":
+        "IF NOT EXISTS / IF EXISTS, so a migration that stopped half way (outside a transaction) "
+        "can simply run again",
 }
 
 
@@ -204,6 +209,7 @@ def lint_statements(file: str, statements: list[Statement], pg_version: int,
         _column_rules(stmt, upper, new_table, pg_version, add)
         _constraint_rules(stmt, upper, new_table, not_valid, add)
         _type_rules(stmt, upper, add)
+        _robust_rules(stmt, upper, new_table, add)
 
 
 def _index_rules(stmt: Statement, upper: str, table: str | None, new_table: bool, count: int,
@@ -305,6 +311,23 @@ def _type_rules(stmt: Statement, upper: str, add: Any) -> None:
     if re.search(r"\b(ID|\w+_ID)\s+(INT|INTEGER|INT4|SERIAL)\b", upper) or \
             re.search(r"\b(INT|INTEGER|INT4)\s+(GENERATED|PRIMARY\s+KEY)", upper):
         add(stmt, "prefer-bigint-over-int", "warning", "an int key runs out at 2^31")
+
+
+def _robust_rules(stmt: Statement, upper: str, new_table: bool, add: Any) -> None:
+    fragile = (
+        (re.match(r"^CREATE\s+(UNIQUE\s+)?INDEX\b", upper) and "IF NOT EXISTS" not in upper)
+        or (re.match(r"^CREATE\s+TABLE\b", upper) and "IF NOT EXISTS" not in upper)
+        or (re.match(r"^DROP\s+(INDEX|TABLE)\b", upper) and "IF EXISTS" not in upper)
+        or (upper.startswith("ALTER TABLE") and not new_table and any(
+            (re.match(r"^ADD\s+(COLUMN\s+)?(?!CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK)", c)
+             and "IF NOT EXISTS" not in c) or
+            (re.match(r"^DROP\s+(COLUMN\s+)?(?!CONSTRAINT)", c) and "IF EXISTS" not in c) or
+            re.match(rf"^ALTER\s+(COLUMN\s+)?{_IDENT}\s+(SET\s+DATA\s+)?TYPE\b", c)
+            for c in _clauses(upper)))
+    )
+    if fragile:
+        add(stmt, "prefer-robust-stmts", "warning",
+            "without IF [NOT] EXISTS the migration cannot simply be run again after a partial failure")
 
 
 def _clauses(upper: str) -> list[str]:
