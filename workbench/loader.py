@@ -186,37 +186,38 @@ def _generate(
     builds = {name: [s for s in deferred if s not in foreign and _mentions(s, name)]
               for name in rows}
     others = [s for s in deferred if s not in foreign and not any(s in b for b in builds.values())]
-    bar = tqdm(total=len(rows) + 1, desc=f"load {dataset.name}", unit="table",
+    bar = tqdm(total=2 * len(rows) + 1, desc=f"load {dataset.name}", unit="step",
                disable=not progress, leave=False)
-    tables: dict[str, dict[str, int]] = {}
     try:
         with ThreadPoolExecutor(PARALLEL_LOADERS) as pool:
             for wave in dataset.load_order():
                 wave = sorted(wave, key=lambda name: -rows[name])  # largest first: finish together
-                done = _all(pool, bar, [(_table, dsn, dataset, name, {**variables, "rows": rows[name]},
-                                         builds[name]) for name in wave])
-                tables.update(zip(wave, done, strict=True))
+                _all(pool, bar, [(_table, dsn, dataset, name, {**variables, "rows": rows[name]},
+                                  builds[name]) for name in wave])
             with connect(dsn) as conn:
                 for statement in others + foreign:  # serial: a foreign key locks two tables
                     conn.execute(statement)  # type: ignore[arg-type]  # the dataset's schema
                 _sync_identities(conn)
             bar.update()
+            # Only now, with no loading transaction left open in the database, can VACUUM mark
+            # every page all-visible; a table vacuumed while another was still being written
+            # would keep an empty visibility map, and index-only scans (plans) would vary by run.
+            names = sorted(rows, key=lambda name: -rows[name])
+            done = _all(pool, bar, [(_finish, dsn, name) for name in names])
     finally:
         bar.close()
-    return dict(sorted(tables.items()))
+    return dict(sorted(zip(names, done, strict=True)))
 
 
 def _table(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any],
-           builds: list[str]) -> dict[str, int]:
-    """Generate one table, build its keys and indexes, VACUUM (ANALYZE) it, measure it."""
+           builds: list[str]) -> None:
+    """Generate one table and build its keys and indexes."""
     _fill(dsn, dataset, table, variables)
     for statement in builds:
         _run_one(dsn, statement)
-    return _finish(dsn, table)
 
 
-def _all(pool: ThreadPoolExecutor, bar: Any, calls: list[tuple[Any, ...]],
-         step: bool = True) -> list[Any]:
+def _all(pool: ThreadPoolExecutor, bar: Any, calls: list[tuple[Any, ...]]) -> list[Any]:
     """Run calls on the pool; the first failure is raised once the others have finished."""
     jobs = [pool.submit(*call) for call in calls]
     for job in jobs:
@@ -224,8 +225,7 @@ def _all(pool: ThreadPoolExecutor, bar: Any, calls: list[tuple[Any, ...]],
     results = []
     for job in jobs:
         results.append(job.result())
-        if step:
-            bar.update()
+        bar.update()
     return results
 
 
