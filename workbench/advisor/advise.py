@@ -17,7 +17,7 @@ import psycopg
 
 from workbench.advisor.candidates import Candidate, generate_candidates
 from workbench.advisor.existing import existing_indexes, judge_existing, made_redundant
-from workbench.advisor.select import Item, Stmt, select_indexes
+from workbench.advisor.select import Evaluator, Item, Stmt, select_indexes
 from workbench.advisor.whatif import WhatIf, explain_json
 from workbench.advisor.workload import WorkloadStatement, read_catalog, read_statement
 from workbench.connect import connect, dataset_database, resolve_dsn
@@ -101,17 +101,13 @@ def advise(
         budget = int(budget_mb * 1024 * 1024)
         selection = select_indexes(stmts, list(items.values()), whatif.cost, budget_bytes=budget,
                                    max_indexes=max_indexes)
-        chosen = {i.ddl for i in selection.chosen}
         by_ddl = {c.ddl: c for c in cset.candidates}
-        from workbench.advisor.select import Evaluator
-
         evaluator = Evaluator(stmts, whatif.cost)
         recs = [_recommendation(by_ddl[i.ddl], i, selection, evaluator, existing)
                 for i in selection.chosen]
         advice = Advice(whatif.method, whatif.calls, round(whatif.seconds, 3),
                         selection.cost_before, selection.cost_after, recs,
                         judge_existing(existing).to_json(), skipped, len(cset.candidates), budget)
-    del chosen
     recs.sort(key=lambda r: -r.benefit_pct)
     if validate and recs:
         advice.validation = _validate(target, recs, bound, keep, allow_destructive)
@@ -209,7 +205,7 @@ def _validate(dsn: str, recs: list[Recommendation], bound: dict[str, tuple[str, 
               keep: bool, allow_destructive: bool) -> list[dict[str, Any]]:
     """Build the chosen indexes for real, re-EXPLAIN (ANALYZE) the statements they help, compare
     with the estimate, and drop them again unless ``keep``."""
-    from workbench.indexes import IndexSpec, build_index, drop_index
+    from workbench.indexes import build_index, drop_index
     from workbench.plans.capture import explain
 
     names = sorted({s["name"] for r in recs for s in r.statements})
@@ -234,7 +230,6 @@ def _validate(dsn: str, recs: list[Recommendation], bound: dict[str, tuple[str, 
         report.append({"name": name, "estimated_improvement_pct": estimated.get(name),
                        "before_ms": tb, "after_ms": ta, "actual_improvement_pct": actual,
                        "kept": keep})
-    del IndexSpec
     return report
 
 
