@@ -194,9 +194,11 @@ def _generate(
                 wave = sorted(wave, key=lambda name: -rows[name])  # largest first: finish together
                 _all(pool, bar, [(_table, dsn, dataset, name, {**variables, "rows": rows[name]},
                                   builds[name]) for name in wave])
+            for statement in others:
+                _run_one(dsn, statement)
+            for batch in _disjoint_rounds(foreign, list(rows)):
+                _all(pool, None, [(_run_one, dsn, statement) for statement in batch])
             with connect(dsn) as conn:
-                for statement in others + foreign:  # serial: a foreign key locks two tables
-                    conn.execute(statement)  # type: ignore[arg-type]  # the dataset's schema
                 _sync_identities(conn)
             bar.update()
             # Only now, with no loading transaction left open in the database, can VACUUM mark
@@ -217,15 +219,37 @@ def _table(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any],
         _run_one(dsn, statement)
 
 
+def _disjoint_rounds(statements: list[str], tables: list[str]) -> list[list[str]]:
+    """Statements grouped into rounds in which no two mention the same table.
+
+    ADD FOREIGN KEY locks both of its tables, so foreign keys of one round validate side by side
+    without waiting on each other (and without a lock-order deadlock).
+    """
+    rounds: list[tuple[set[str], list[str]]] = []
+    for statement in statements:
+        touched = {table for table in tables if _mentions(statement, table)}
+        for used, batch in rounds:
+            if not used & touched:
+                used |= touched
+                batch.append(statement)
+                break
+        else:
+            rounds.append((touched, [statement]))
+    return [batch for _, batch in rounds]
+
+
 def _all(pool: ThreadPoolExecutor, bar: Any, calls: list[tuple[Any, ...]]) -> list[Any]:
-    """Run calls on the pool; the first failure is raised once the others have finished."""
+    """Run calls on the pool; the first failure is raised once the others have finished.
+
+    ``bar`` (or None) advances once per call."""
     jobs = [pool.submit(*call) for call in calls]
     for job in jobs:
         job.exception()
     results = []
     for job in jobs:
         results.append(job.result())
-        bar.update()
+        if bar is not None:
+            bar.update()
     return results
 
 
