@@ -97,3 +97,24 @@ def test_same_answer_twice() -> None:
     first = select_indexes(STMTS, [D, C, AB, A], table_cost, budget_bytes=300)
     second = select_indexes(STMTS, [A, AB, C, D], table_cost, budget_bytes=300)
     assert [i.ddl for i in first.chosen] == [i.ddl for i in second.chosen]
+
+
+def test_a_wider_index_replaces_its_prefix_chosen_earlier() -> None:
+    # q_join only gets cheaper with both idx_ab and idx_c, so in round one idx_a and idx_ab tie
+    # (and idx_a, smaller, wins in both orders); once idx_c is in, idx_ab can only come in by
+    # replacing idx_a, never beside it.
+    def cost(sql: str, ix: frozenset[str], generic: bool) -> float:
+        if sql == "q_a":
+            return 10.0 if ix & {"idx_a", "idx_ab"} else 1000.0
+        if sql == "q_c":
+            return 5.0 if "idx_c" in ix else 500.0
+        return 100.0 if {"idx_ab", "idx_c"} <= ix else 1000.0
+
+    stmts = [Stmt("q_a", "q_a", 1.0, frozenset({"s.t"})),
+             Stmt("q_c", "q_c", 1.0, frozenset({"s.u"})),
+             Stmt("q_join", "q_join", 1.0, frozenset({"s.t", "s.u"}))]
+    sel = select_indexes(stmts, [A, AB, C], cost, budget_bytes=10_000)
+    assert sorted(i.ddl for i in sel.chosen) == ["idx_ab", "idx_c"]
+    assert sel.cost_after == pytest.approx(10 + 5 + 100)
+    tight = select_indexes(stmts, [A, AB, C], cost, budget_bytes=AB.size + C.size - 1)
+    assert sorted(i.ddl for i in tight.chosen) == ["idx_a", "idx_c"]  # the swap must fit too

@@ -12,8 +12,9 @@ btree insertion touches about as many (cached) pages as the heap insertion itsel
 Selection is greedy with re-evaluation, in the style of the Extend algorithm: every round, each
 remaining candidate is re-costed together with what is already chosen (so an index that only
 helped where a chosen one already helps is no longer worth anything), and the best one joins.
-Two greedy orders are run, best benefit per byte (Extend's) and best absolute benefit, and the
-cheaper final set wins; ``exhaustive`` gives the optimum on small inputs for the quality benchmark.
+A candidate whose key overlaps a chosen index's key (one a prefix of the other) is tried as that
+index's replacement, never beside it. Two greedy orders are run, best benefit per byte (Extend's)
+and best absolute benefit, and the cheaper final set wins; ``exhaustive`` gives the optimum on small inputs for the quality benchmark.
 """
 
 from __future__ import annotations
@@ -140,36 +141,37 @@ def _greedy(evaluator: Evaluator, items: list[Item], budget: int, max_indexes: i
     used = 0
     remaining = sorted(items, key=lambda i: i.ddl)  # deterministic ties
     while remaining and (max_indexes is None or len(chosen) < max_indexes):
-        best: tuple[float, Item, float] | None = None
+        best: tuple[float, Item, float, list[Item], int] | None = None
         for item in remaining:
-            if used + item.size > budget or _overlaps(item, chosen):
+            # A candidate whose key overlaps a chosen one's (prefix either way) can only replace
+            # it: a DBA keeps one of the two, never both. So an index chosen early for its
+            # benefit per byte can still give way to a wider one that serves more.
+            replaced = [other for other in chosen if _overlap(item, other)]
+            trial = [other for other in chosen if other not in replaced] + [item]
+            added = item.size - sum(other.size for other in replaced)
+            if used + added > budget:
                 continue
-            total = evaluator.total([*chosen, item])
+            total = evaluator.total(trial)
             gain = current - total
             if gain <= max(current * MIN_GAIN_PCT, start * MIN_GAIN_START_PCT) / 100:
                 continue
-            score = gain / max(item.size, 1) if order == "ratio" else gain
+            score = gain / max(added, 1) if order == "ratio" else gain
             if best is None or score > best[0]:
-                best = (score, item, total)
+                best = (score, item, total, trial, added)
         if best is None:
             break
-        _, item, current = best
-        chosen.append(item)
-        used += item.size
+        _, item, current, chosen, added = best
+        used += added
         remaining.remove(item)
     return Selection(chosen, start, current, order=order)
 
 
-def _overlaps(item: Item, chosen: list[Item]) -> bool:
-    """A key that is a prefix of a chosen index's key on the same table (or the other way round):
-    a DBA keeps one of the two, never both."""
-    for other in chosen:
-        if other.relation != item.relation or not item.columns or not other.columns:
-            continue
-        shorter, longer = sorted((item.columns, other.columns), key=len)
-        if longer[: len(shorter)] == shorter:
-            return True
-    return False
+def _overlap(item: Item, other: Item) -> bool:
+    """One key is a prefix of the other's, on the same table."""
+    if other.relation != item.relation or not item.columns or not other.columns:
+        return False
+    shorter, longer = sorted((item.columns, other.columns), key=len)
+    return longer[: len(shorter)] == shorter
 
 
 def _explain(evaluator: Evaluator, selection: Selection) -> Selection:
