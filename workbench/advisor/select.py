@@ -14,7 +14,8 @@ remaining candidate is re-costed together with what is already chosen (so an ind
 helped where a chosen one already helps is no longer worth anything), and the best one joins.
 A candidate whose key overlaps a chosen index's key (one a prefix of the other) is tried as that
 index's replacement, never beside it. Two greedy orders are run, best benefit per byte (Extend's)
-and best absolute benefit, and the cheaper final set wins; ``exhaustive`` gives the optimum on small inputs for the quality benchmark.
+and best absolute benefit, and the cheaper final set wins; ``exhaustive`` gives the optimum on
+small inputs for the quality benchmark.
 """
 
 from __future__ import annotations
