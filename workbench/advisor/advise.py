@@ -24,6 +24,8 @@ from workbench.connect import connect, dataset_database, resolve_dsn
 from workbench.databases import read_marker, require_owned
 from workbench.errors import WorkbenchError
 
+DRAWS = 5  # parameter draws per script statement; its what-if cost is their mean
+
 
 @dataclass
 class Recommendation:
@@ -83,15 +85,23 @@ def advise(
     from_stat_statements: int | None = None, dsn: str | None = None, database: str | None = None,
     budget_mb: float = 50.0, max_indexes: int | None = None, method: str = "auto",
     validate: bool = False, keep: bool = False, allow_destructive: bool = False, seed: int = 1,
+    draws: int = DRAWS,
 ) -> Advice:
-    """Recommend indexes for a dataset's workload, a SQL file, or pg_stat_statements' top N."""
+    """Recommend indexes for a dataset's workload, a SQL file, or pg_stat_statements' top N.
+
+    A script statement is costed with ``draws`` parameter sets drawn as its ``\\set`` lines
+    would draw them (mean cost), so hot keys weigh as often as the workload hits them.
+    """
     started = time.perf_counter()
+    if draws < 1:
+        raise WorkbenchError(f"draws must be at least 1, got {draws}", "e.g. --draws 5")
     target = resolve_dsn(dsn, dataset_database(dsn, database, _default_db(source)))
     with connect(target) as conn:
         catalog = read_catalog(conn)
         existing = existing_indexes(conn)
         correlations, types = _column_facts(conn)
-        statements, bound = _statements(conn, source, queries, from_stat_statements, seed, catalog)
+        statements, bound, variants = _statements(conn, source, queries, from_stat_statements,
+                                                  seed, catalog, draws)
     readable = [s for s in statements if not s.error]
     skipped = [{"name": s.name, "sql": s.sql, "reason": s.error or ""} for s in statements if s.error]
     cset = generate_candidates(readable, existing, correlations, types)
@@ -99,10 +109,15 @@ def advise(
         stmts = [_stmt(s, bound[s.name], whatif) for s in readable]
         items = {c.key(): Item(c.ddl, c.table, c.columns, whatif.size(c.ddl)) for c in cset.candidates}
         budget = int(budget_mb * 1024 * 1024)
-        selection = select_indexes(stmts, list(items.values()), whatif.cost, budget_bytes=budget,
+
+        def cost(text: str, indexes: frozenset[str], generic: bool) -> float:
+            texts = variants.get(text) or [text]
+            return sum(whatif.cost(t, indexes, generic) for t in texts) / len(texts)
+
+        selection = select_indexes(stmts, list(items.values()), cost, budget_bytes=budget,
                                    max_indexes=max_indexes)
         by_ddl = {c.ddl: c for c in cset.candidates}
-        evaluator = Evaluator(stmts, whatif.cost)
+        evaluator = Evaluator(stmts, cost)
         recs = [_recommendation(by_ddl[i.ddl], i, selection, evaluator, existing)
                 for i in selection.chosen]
         advice = Advice(whatif.method, whatif.calls, round(whatif.seconds, 3),
@@ -116,15 +131,18 @@ def advise(
 
 
 def _statements(conn: psycopg.Connection[Any], source: str | Path | None,
-                queries: str | Path | None, top: int | None, seed: int, catalog: Any
-                ) -> tuple[list[WorkloadStatement], dict[str, tuple[str, bool]]]:
-    """Statements to read (with :variables) and the concrete SQL to cost for each."""
+                queries: str | Path | None, top: int | None, seed: int, catalog: Any, draws: int
+                ) -> tuple[list[WorkloadStatement], dict[str, tuple[str, bool]],
+                           dict[str, list[str]]]:
+    """Statements to read (with :variables), the concrete SQL to cost for each (its first draw),
+    and every draw's SQL by the first draw's (script statements only)."""
     from workbench.loader import split_statements
     from workbench.plans.capture import top_statements, workload_statements
     from workbench.scripts import bind
 
     out: list[WorkloadStatement] = []
     bound: dict[str, tuple[str, bool]] = {}
+    variants: dict[str, list[str]] = {}
     if top:
         from workbench.stats import pg_stat_statements_schema
 
@@ -149,17 +167,21 @@ def _statements(conn: psycopg.Connection[Any], source: str | Path | None,
             dataset = get_dataset(source)
             weights = {s.name: s.weight for s in dataset.scripts}
             variables = dict((read_marker(conn) or {}).get("variables") or dataset.variables(1.0))
-        for name, text, draws in workload_statements(source, seed=seed, draws=1, variables=variables):
+        for name, text, sets in workload_statements(source, seed=seed, draws=draws,
+                                                    variables=variables):
             weight = float(weights.get(name.split(".")[0], 1))
             out.append(read_statement(name, text, weight=weight, catalog=catalog))
             try:
-                bound[name] = (bind(text, draws[0]), False)
+                texts = [bind(text, values) for values in sets]
             except WorkbenchError as exc:
                 out[-1].error = str(exc)
+                continue
+            bound[name] = (texts[0], False)
+            variants[texts[0]] = texts
     else:
         raise WorkbenchError("nothing to advise on",
                              "name a dataset, --queries FILE or --from-stat-statements N")
-    return out, bound
+    return out, bound, variants
 
 
 def _stmt(s: WorkloadStatement, bound: tuple[str, bool], whatif: WhatIf) -> Stmt:
