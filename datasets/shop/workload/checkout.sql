@@ -1,7 +1,7 @@
 -- orders: checkout across services: reserve stock (catalog), create the order and its item
 -- (orders), authorise the payment (payments), in one transaction.
-\set cid random_zipfian(1, :n_customers, 1.05)
-\set pid random_zipfian(1, :n_products, 1.1)
+\set cid 1 + (random_zipfian(1, :n_customers, 1.05) - 1) * 1000003 % :n_customers
+\set pid 1 + (random_zipfian(1, :n_products, 1.1) - 1) * 1000003 % :n_products
 \set qty random(1, 3)
 BEGIN;
 UPDATE catalog.inventory SET quantity = quantity - :qty, updated_at = now() WHERE product_id = :pid;

@@ -1,4 +1,4 @@
 -- orders: a customer's order history page (the ten most recent orders).
-\set cid random_zipfian(1, :n_customers, 1.05)
+\set cid 1 + (random_zipfian(1, :n_customers, 1.05) - 1) * 1000003 % :n_customers
 SELECT id, status, total_cents, created_at FROM orders.orders
  WHERE customer_id = :cid ORDER BY created_at DESC LIMIT 10;
