@@ -112,7 +112,7 @@ def advise(
 
         def cost(text: str, indexes: frozenset[str], generic: bool) -> float:
             texts = variants.get(text) or [text]
-            return sum(whatif.cost(t, indexes, generic) for t in texts) / len(texts)
+            return sum(whatif.costs(texts, indexes, generic)) / len(texts)
 
         selection = select_indexes(stmts, list(items.values()), cost, budget_bytes=budget,
                                    max_indexes=max_indexes)

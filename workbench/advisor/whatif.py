@@ -65,18 +65,26 @@ class WhatIf:
 
         ``generic`` plans a statement with ``$n`` parameters without values (generic plan).
         """
-        key = (statement, indexes, generic)
-        if key not in self._cache:
+        return self.costs([statement], indexes, generic)[0]
+
+    def costs(self, statements: list[str], indexes: frozenset[str],
+              generic: bool = False) -> list[float]:
+        """``cost`` of several statements under one index set, which is set up once for all."""
+        missing = [s for s in dict.fromkeys(statements) if (s, indexes, generic) not in self._cache]
+        if missing:
             started = time.perf_counter()
             try:
                 if self.method == "hypopg":
-                    self._cache[key] = self._hypopg_cost(statement, indexes, generic)
+                    self._hypo_set(indexes)
+                    values = [self._explain_cost(s, generic) for s in missing]
                 else:
-                    self._cache[key] = self._build_cost(statement, indexes, generic)
+                    values = self._build_costs(missing, indexes, generic)
+                self._cache.update({(s, indexes, generic): v
+                                    for s, v in zip(missing, values, strict=True)})
             finally:
-                self.calls += 1
+                self.calls += len(missing)
                 self.seconds += time.perf_counter() - started
-        return self._cache[key]
+        return [self._cache[(s, indexes, generic)] for s in statements]
 
     def size(self, ddl: str) -> int:
         """Estimated (hypopg) or real (build) size of the index in bytes."""
@@ -164,10 +172,6 @@ class WhatIf:
             ).fetchone()
             self._hypo_oids[ddl] = int(row[0])
 
-    def _hypopg_cost(self, statement: str, indexes: frozenset[str], generic: bool) -> float:
-        self._hypo_set(indexes)
-        return self._explain_cost(statement, generic)
-
     # -- build --------------------------------------------------------------------------------
 
     def _ensure_built(self, ddl: str) -> IndexSpec:
@@ -177,7 +181,8 @@ class WhatIf:
             self._built[ddl] = spec
         return self._built[ddl]
 
-    def _build_cost(self, statement: str, indexes: frozenset[str], generic: bool) -> float:
+    def _build_costs(self, statements: list[str], indexes: frozenset[str],
+                     generic: bool) -> list[float]:
         for ddl in sorted(indexes):
             self._ensure_built(ddl)
         self.conn.execute("SAVEPOINT wb_whatif")
@@ -186,7 +191,7 @@ class WhatIf:
                 if ddl not in indexes:
                     self.conn.execute(sql.SQL("DROP INDEX {}.{}").format(
                         sql.Identifier(spec.schema), sql.Identifier(spec.name)))
-            return self._explain_cost(statement, generic)
+            return [self._explain_cost(s, generic) for s in statements]
         finally:
             self.conn.execute("ROLLBACK TO SAVEPOINT wb_whatif")
 
