@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench.advisor.advise import _statements, _stmt  # noqa: E402
+from workbench.advisor.advise import DRAWS, _statements, _stmt, mean_cost  # noqa: E402
 from workbench.advisor.candidates import generate_candidates  # noqa: E402
 from workbench.advisor.existing import existing_indexes  # noqa: E402
 from workbench.advisor.select import Evaluator, Item, exhaustive, select_indexes  # noqa: E402
@@ -35,20 +35,21 @@ def quality(dataset: str, dsn: str, budgets_mb: list[float]) -> list[float]:
     with connect(dsn) as conn:
         catalog = read_catalog(conn)
         existing = existing_indexes(conn)
-        statements, bound = _statements(conn, dataset, None, None, 1, catalog)
+        statements, bound, variants = _statements(conn, dataset, None, None, 1, catalog, DRAWS)
     readable = [s for s in statements if not s.error]
     cset = generate_candidates(readable, existing)
     ratios = []
     with WhatIf(dsn) as whatif:
         stmts = [_stmt(s, bound[s.name], whatif) for s in readable]
         items = [Item(c.ddl, c.table, c.columns, whatif.size(c.ddl)) for c in cset.candidates]
-        evaluator = Evaluator(stmts, whatif.cost)
+        cost = mean_cost(whatif, variants)  # the advisor's own cost model
+        evaluator = Evaluator(stmts, cost)
         base = evaluator.total([])
         alone = sorted(items, key=lambda i: evaluator.total([i]))[:10]
         for budget_mb in budgets_mb:
             budget = int(budget_mb * 1024 * 1024)
-            greedy = select_indexes(stmts, alone, whatif.cost, budget_bytes=budget)
-            best = exhaustive(stmts, alone, whatif.cost, budget_bytes=budget)
+            greedy = select_indexes(stmts, alone, cost, budget_bytes=budget)
+            best = exhaustive(stmts, alone, cost, budget_bytes=budget)
             ratio = greedy.reduction / best.reduction if best.reduction else 1.0
             ratios.append(ratio)
             print(f"{dataset} budget {budget_mb:>5} MB: greedy saves {greedy.reduction:,.0f}, "

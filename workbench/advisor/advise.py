@@ -17,7 +17,7 @@ import psycopg
 
 from workbench.advisor.candidates import Candidate, generate_candidates
 from workbench.advisor.existing import existing_indexes, judge_existing, made_redundant
-from workbench.advisor.select import Evaluator, Item, Stmt, select_indexes
+from workbench.advisor.select import CostFn, Evaluator, Item, Stmt, select_indexes
 from workbench.advisor.whatif import WhatIf, explain_json
 from workbench.advisor.workload import WorkloadStatement, read_catalog, read_statement
 from workbench.connect import connect, dataset_database, resolve_dsn
@@ -109,11 +109,7 @@ def advise(
         stmts = [_stmt(s, bound[s.name], whatif) for s in readable]
         items = {c.key(): Item(c.ddl, c.table, c.columns, whatif.size(c.ddl)) for c in cset.candidates}
         budget = int(budget_mb * 1024 * 1024)
-
-        def cost(text: str, indexes: frozenset[str], generic: bool) -> float:
-            texts = variants.get(text) or [text]
-            return sum(whatif.costs(texts, indexes, generic)) / len(texts)
-
+        cost = mean_cost(whatif, variants)
         selection = select_indexes(stmts, list(items.values()), cost, budget_bytes=budget,
                                    max_indexes=max_indexes)
         by_ddl = {c.ddl: c for c in cset.candidates}
@@ -128,6 +124,21 @@ def advise(
         advice.validation = _validate(target, recs, bound, keep, allow_destructive)
     advice.seconds = round(time.perf_counter() - started, 3)
     return advice
+
+
+def mean_cost(whatif: WhatIf, variants: dict[str, list[str]]) -> CostFn:
+    """A statement's what-if cost as the mean over its parameter draws (``variants``: every
+    draw's SQL by the first draw's; other statements are costed as they are).
+
+    >>> cost = mean_cost(whatif, {"SELECT 1": ["SELECT 1", "SELECT 2"]})  # doctest: +SKIP
+    >>> cost("SELECT 1", frozenset(), False)                              # doctest: +SKIP
+    0.01
+    """
+    def cost(text: str, indexes: frozenset[str], generic: bool) -> float:
+        texts = variants.get(text) or [text]
+        return sum(whatif.costs(texts, indexes, generic)) / len(texts)
+
+    return cost
 
 
 def _statements(conn: psycopg.Connection[Any], source: str | Path | None,
