@@ -230,13 +230,13 @@ def _plan_diff(args: argparse.Namespace) -> int:
 
 
 def _advise(args: argparse.Namespace) -> int:
-    from workbench.advisor.advise import advise
+    from workbench.advisor.advise import DRAWS, advise
 
     advice = advise(
         args.target, queries=args.queries, from_stat_statements=args.from_stat_statements,
         dsn=opt(args, "dsn"), database=opt(args, "database"), budget_mb=args.budget_mb,
         max_indexes=args.max_indexes, method=args.method, validate=args.validate, keep=args.keep,
-        allow_destructive=args.allow_destructive, draws=args.draws,
+        allow_destructive=args.allow_destructive, draws=DRAWS if args.draws is None else args.draws,
     )
     doc = advice.to_json()
 
@@ -471,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the top-N statements of pg_stat_statements, weighted by calls")
     adv.add_argument("--budget-mb", type=_number, default=50.0, help="storage budget (MB)")
     adv.add_argument("--max-indexes", type=int, help="at most this many indexes")
-    adv.add_argument("--draws", type=int, default=5, metavar="N",
+    adv.add_argument("--draws", type=int, metavar="N",
                      help="parameter draws per script statement, costed as their mean (default 5)")
     adv.add_argument("--method", choices=["auto", "hypopg", "build"], default="auto",
                      help="what-if evaluation: HypoPG, or real builds rolled back")
