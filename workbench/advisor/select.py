@@ -139,30 +139,28 @@ def _greedy(evaluator: Evaluator, items: list[Item], budget: int, max_indexes: i
             order: str) -> Selection:
     chosen: list[Item] = []
     start = current = evaluator.total([])
-    used = 0
     remaining = sorted(items, key=lambda i: i.ddl)  # deterministic ties
     while remaining and (max_indexes is None or len(chosen) < max_indexes):
-        best: tuple[float, Item, float, list[Item], int] | None = None
+        best: tuple[float, Item, float, list[Item]] | None = None
         for item in remaining:
             # A candidate whose key overlaps a chosen one's (prefix either way) can only replace
             # it: a DBA keeps one of the two, never both. So an index chosen early for its
             # benefit per byte can still give way to a wider one that serves more.
             replaced = [other for other in chosen if _overlap(item, other)]
             trial = [other for other in chosen if other not in replaced] + [item]
-            added = item.size - sum(other.size for other in replaced)
-            if used + added > budget:
+            if sum(i.size for i in trial) > budget:
                 continue
             total = evaluator.total(trial)
             gain = current - total
             if gain <= max(current * MIN_GAIN_PCT, start * MIN_GAIN_START_PCT) / 100:
                 continue
+            added = item.size - sum(other.size for other in replaced)
             score = gain / max(added, 1) if order == "ratio" else gain
             if best is None or score > best[0]:
-                best = (score, item, total, trial, added)
+                best = (score, item, total, trial)
         if best is None:
             break
-        _, item, current, chosen, added = best
-        used += added
+        _, item, current, chosen = best
         remaining.remove(item)
     return Selection(chosen, start, current, order=order)
 
