@@ -66,12 +66,19 @@ class Snapshot:
     missing: dict[str, str] = field(default_factory=dict)
 
     def minus(self, before: Snapshot) -> StatsDelta:
-        """What happened between ``before`` and this snapshot."""
-        frames = {}
+        """What happened between ``before`` and this snapshot.
+
+        Counters reset by someone else in between (``pg_stat_reset()``, a statement evicted from
+        pg_stat_statements) are not turned into negative numbers: the later value (what was
+        counted since the reset, a lower bound) is kept and the reset is listed in ``resets``.
+        """
+        frames, resets = {}, []
         for name, after in self.frames.items():
             if name in before.frames:
-                frames[name] = _delta(after, before.frames[name], _VIEWS[name][1])
-        return StatsDelta(self.taken - before.taken, frames, dict(self.missing))
+                frames[name], reset = _delta(after, before.frames[name], _VIEWS[name][1])
+                if reset:
+                    resets.append(f"{name}: {reset}")
+        return StatsDelta(self.taken - before.taken, frames, dict(self.missing), resets)
 
 
 @dataclass
@@ -81,6 +88,7 @@ class StatsDelta:
     seconds: float
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
+    resets: list[str] = field(default_factory=list)
 
     def save(self, folder: Path) -> None:
         """One CSV per view under ``folder``."""
@@ -129,47 +137,47 @@ def snapshot(conn: psycopg.Connection[Any]) -> Snapshot:
     return snap
 
 
-def reset_statistics(conn: psycopg.Connection[Any]) -> list[str]:
-    """Reset what can be reset (statements, this database's counters, shared I/O/WAL counters);
-    return what could not be, e.g. for lack of privilege."""
-    failed = []
-    pgss = pg_stat_statements_schema(conn)
-    calls = [
-        f"SELECT {sql.Identifier(pgss).as_string(conn)}.pg_stat_statements_reset()" if pgss else "",
-        "SELECT pg_stat_reset()",
-        "SELECT pg_stat_reset_shared('bgwriter')",
-        "SELECT pg_stat_reset_shared('wal')",
-    ]
-    if int(conn.info.server_version) >= 160000:
-        calls.append("SELECT pg_stat_reset_shared('io')")
-    for call in filter(None, calls):
-        try:
-            with conn.transaction():
-                conn.execute(call)  # type: ignore[arg-type]
-        except psycopg.Error as exc:
-            failed.append(f"{call}: {str(exc).splitlines()[0]}")
-    return failed
-
-
-def _delta(after: pd.DataFrame, before: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+def _delta(after: pd.DataFrame, before: pd.DataFrame, keys: tuple[str, ...]
+           ) -> tuple[pd.DataFrame, str | None]:
+    """after - before for cumulative counters (gauges carried), and a note when counters were
+    reset in between (a ``stats_reset`` that moved, or a counter that went down)."""
     keys = tuple(k for k in keys if k in after.columns and k in before.columns)
     numeric = [c for c in after.columns if c not in keys and c not in _GAUGES
                and pd.api.types.is_numeric_dtype(after[c]) and c in before.columns
                and pd.api.types.is_numeric_dtype(before[c])]
+    note = None
+    if ("stats_reset" in after.columns and "stats_reset" in before.columns and len(after)
+            and len(before) and not keys
+            and str(after["stats_reset"].iloc[0]) != str(before["stats_reset"].iloc[0])):
+        note = "counters were reset during the interval (stats_reset changed)"
     if not keys:
         out = after.copy()
+        went_down = False
         for column in numeric:
-            out[column] = after[column].astype("float64") - before[column].astype("float64")
-        return out.drop(columns=[c for c in out.columns if "reset" in c], errors="ignore")
+            diff = after[column].astype("float64") - before[column].astype("float64")
+            went_down |= bool((diff < 0).any())
+            out[column] = diff.where(diff >= 0, after[column].astype("float64"))
+        if went_down and note is None:
+            note = "counters went down during the interval (reset): later values kept"
+        return out.drop(columns=[c for c in out.columns if "reset" in c], errors="ignore"), note
     merged = after.merge(before[[*keys, *numeric]], on=list(keys), how="left",
                          suffixes=("", "__before"))
+    later = merged[numeric].astype("float64")
+    lowered = pd.Series(False, index=merged.index)
     for column in numeric:
-        merged[column] = merged[column].astype("float64") - merged[f"{column}__before"].fillna(0)
+        diff = later[column] - merged[f"{column}__before"].fillna(0)
+        lowered |= diff < 0
+        merged[column] = diff
+    if lowered.any():
+        # A row whose counters went down was reset (or evicted and re-created) in between: keep
+        # what it counted since, and say so.
+        merged.loc[lowered, numeric] = later.loc[lowered]
+        note = f"{int(lowered.sum())} row(s) were reset during the interval: later values kept"
     merged = merged.drop(columns=[f"{c}__before" for c in numeric])
     if "calls" in merged.columns:
         merged = merged[merged["calls"] > 0]
-    return merged.drop(columns=[c for c in merged.columns if "reset" in c], errors="ignore") \
-        .reset_index(drop=True)
+    out = merged.drop(columns=[c for c in merged.columns if "reset" in c], errors="ignore")
+    return out.reset_index(drop=True), note
 
 
 # -- statements back to the workload -------------------------------------------------------------
