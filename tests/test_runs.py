@@ -17,7 +17,7 @@ from workbench.connect import connect
 from workbench.errors import WorkbenchError
 from workbench.loader import load
 from workbench.pgbench_output import parse_summary
-from workbench.runs import RunOptions, load_run, run_workload
+from workbench.runs import LOG_TARGET_TPS, RunOptions, load_run, run_workload
 from workbench.server import EmbeddedServer
 from workbench.tools import pgbench_path
 
@@ -55,37 +55,77 @@ def _raw_latencies(folder: Path) -> tuple[np.ndarray, int]:
     return np.array(values), lines
 
 
+def _raw_counts_by_script(folder: Path, names: list[str]) -> dict[str, int]:
+    counts = dict.fromkeys(names, 0)
+    for path in (folder / "logs").iterdir():
+        for line in path.read_text().splitlines():
+            fields = line.split()
+            if fields[2].isdigit():
+                counts[names[int(fields[3])]] += 1
+    return counts
+
+
 @pytest.mark.parametrize("pgbench_version", PGBENCHES, indirect=True)
 def test_shop_run_summary_agrees_with_raw_logs(pgbench_version: str, shop_db: str,
                                                tmp_path: Path) -> None:
     run = run_workload("shop", database="wbtest_runs_shop", dsn=shop_db, clients=4, jobs=2,
-                       duration=3, out=tmp_path / "run", progress=False, keep_logs=True)
+                       duration=3, sampling_rate=1, out=tmp_path / "run", progress=False,
+                       keep_logs=True)
     assert run.status == "complete"
     assert run.manifest["pgbench"]["version"].startswith(pgbench_version)
     values, lines = _raw_latencies(run.out)
+    # pgbench's own count (its summary) and the raw log agree when every transaction is logged
     assert run.summary["transactions"] == len(values) == lines > 50
+    assert run.summary["counts_from"] == "pgbench summary"
     for key, q in (("p50", 50), ("p95", 95), ("p99", 99)):
         assert run.summary["latency_ms"][key] == pytest.approx(np.percentile(values, q), abs=0.001)
     assert run.summary["latency_ms"]["max"] == pytest.approx(values.max(), abs=0.001)
     per_script = run.summary["scripts"]
-    assert sum(s["transactions"] for s in per_script.values()) == run.summary["transactions"]
+    logged = _raw_counts_by_script(run.out, [s["name"] for s in run.manifest["scripts"]])
+    assert {name: block["transactions"] for name, block in per_script.items()} == \
+        {name: count for name, count in logged.items() if count}
     assert set(per_script) <= {"browse_hot_products", "recent_orders", "lookup_by_email",
                                "checkout", "order_status", "backoffice_report"}
     assert len(set(run.transactions["client"])) == 4
     assert len(run.progress) >= 2
     statements = run.stats.frames["statements"]
     assert statements.loc[statements["script"] == "recent_orders", "calls"].sum() == \
-        per_script["recent_orders"]["transactions"]
+        logged["recent_orders"]
     assert "password" not in run.manifest["pgbench"]["command"]
+
+
+def test_sampled_log_counts_come_from_pgbench_and_percentiles_from_the_sample(
+        fresh_db: str, tmp_path: Path) -> None:
+    script = tmp_path / "tiny.sql"
+    script.write_text("SELECT 1;\n")
+    run = run_workload(script, dsn=fresh_db, clients=2, jobs=2, duration=3, warmup=1,
+                       out=tmp_path / "run", progress=False, keep_logs=True)
+    rate = run.summary["sample"]["rate"]
+    logged = sum(len(p.read_text().splitlines()) for p in (run.out / "logs").iterdir())
+    assert run.summary["warmup_tps"] > 2 * LOG_TARGET_TPS  # fast enough to sample
+    assert rate < 1 and f"--sampling-rate={rate:g}" in run.manifest["pgbench"]["command"]
+    assert run.summary["sample"]["transactions"] == logged == len(run.transactions)
+    # the count is pgbench's (all transactions), not the sample's: the sample is about rate of it
+    total = run.summary["transactions"]
+    assert total == parse_summary((run.out / "pgbench-stdout.txt").read_text()).processed
+    assert abs(logged - rate * total) < 5 * (rate * (1 - rate) * total) ** 0.5
+    assert run.summary["tps"] == pytest.approx(run.summary["pgbench_tps"], abs=0.001)
+    low, high = run.summary["latency_ci_ms"]["p95"]
+    assert low <= run.summary["latency_ms"]["p95"] <= high
+    # the warm-up ran unlogged before the measured run, with the same script
+    assert "-l" not in run.manifest["pgbench"]["warmup_command"].split()
+    assert "-T 1" in run.manifest["pgbench"]["warmup_command"]
 
 
 def test_rate_limited_run_reports_lag_and_skips(shop_db: str, tmp_path: Path) -> None:
     run = run_workload("shop", database="wbtest_runs_shop", dsn=shop_db, clients=2, jobs=2,
                        duration=3, rate=80, latency_limit=1, out=tmp_path / "r", progress=False)
-    assert run.summary["lag_ms"] is not None and run.summary["lag_ms"]["max"] >= 0
+    assert run.summary["lag_ms"] is not None and run.summary["lag_ms"]["mean"] is not None
     assert run.transactions["lag_ms"].notna().all()
     assert "-R" in run.manifest["pgbench"]["command"]
+    assert run.summary["sample"]["rate"] == 1.0  # 80 tps: every transaction is logged
     assert run.summary["skipped"] == int((run.transactions["status"] == "skipped").sum())
+    assert run.summary["rate"] == 80 and "sustained" in run.summary
 
 
 @pytest.mark.parametrize("pgbench_version", PGBENCHES, indirect=True)
@@ -98,7 +138,8 @@ def test_serialization_failures_and_retries(pgbench_version: str, fresh_db: str,
     script.write_text("BEGIN ISOLATION LEVEL REPEATABLE READ;\n"
                       "UPDATE hot SET n = n + 1 WHERE id = 1;\nSELECT pg_sleep(0.002);\nEND;\n")
     run = run_workload(script, dsn=fresh_db, clients=4, jobs=2, duration=2, max_tries=2,
-                       failures_detailed=True, out=tmp_path / "run", progress=False)
+                       failures_detailed=True, sampling_rate=1, out=tmp_path / "run",
+                       progress=False)
     statuses = set(run.transactions["status"].astype(str))
     assert statuses <= {"ok", "serialization"}
     assert (run.transactions["retries"] > 0).any()
@@ -133,24 +174,26 @@ def test_parser_reads_real_summaries_with_per_script_and_r(pgbench_version: str,
     assert summary.unknown == []
 
 
-def test_server_stopped_mid_run_is_incomplete_with_what_was_measured(tmp_path: Path) -> None:
+def test_server_stopped_mid_run_is_incomplete_with_what_was_measured(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server = EmbeddedServer(home=tmp_path / "home")
     dsn = server.start()
     try:
         script = tmp_path / "sleepy.sql"
         script.write_text("SELECT pg_sleep(0.01);\n")
-        stopper = threading.Timer(2.0, server.stop)
+        stopper = threading.Timer(3.0, server.stop)
         stopper.start()
         started = time.time()
-        run = run_workload(script, dsn=dsn, clients=2, jobs=1, duration=8, out=tmp_path / "run",
-                           progress=False, reset_stats=False)
+        code = main(["run", str(script), "--dsn", dsn, "--clients", "2", "--jobs", "1",
+                     "--duration", "8", "--out", str(tmp_path / "run"), "--json"])
         stopper.join()
     finally:
         server.stop()
-    assert time.time() - started < 8
-    assert run.status == "incomplete"
-    assert run.manifest["reason"]
-    assert run.summary["transactions"] > 20
+    doc = json.loads(capsys.readouterr().out)
+    assert time.time() - started < 9
+    assert code == 3  # incomplete: a script can tell, and what was measured is kept
+    assert doc["status"] == "incomplete" and doc["reason"]
+    assert doc["transactions"] > 20
     assert load_run(tmp_path / "run").manifest["status"] == "incomplete"
 
 
@@ -168,8 +211,18 @@ def test_load_run_gives_back_the_same_objects(shop_db: str, tmp_path: Path) -> N
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"clients": 3, "jobs": 2}, "must divide --clients"),
     ({"duration": None, "transactions": None}, "exactly one of --duration and --transactions"),
-    ({"duration": 5, "warmup": 5}, "leaves nothing"),
     ({"protocol": "fancy"}, "unknown --protocol"),
+    ({"duration": 0}, "--duration must be a whole number"),
+    ({"duration": 2.5}, "--duration must be a whole number"),
+    ({"duration": float("inf")}, "--duration must be a whole number"),
+    ({"jobs": 0}, "--jobs must be a whole number"),
+    ({"rate": 0}, "--rate must be a number > 0"),
+    ({"rate": float("nan")}, "--rate must be a number > 0"),
+    ({"warmup": -1}, "--warmup must be a whole number"),
+    ({"warmup": 0.5}, "--warmup must be a whole number"),
+    ({"sampling_rate": 0}, "--sampling-rate must be in"),
+    ({"latency_limit": -3}, "--latency-limit must be a number > 0"),
+    ({"defines": {"no good": "1"}}, "is not a variable name"),
 ])
 def test_bad_options(kwargs: dict, message: str) -> None:
     with pytest.raises(WorkbenchError, match=message):
@@ -179,12 +232,13 @@ def test_bad_options(kwargs: dict, message: str) -> None:
 def test_cli_run_json_contract(shop_db: str, tmp_path: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["run", "shop", "--database", "wbtest_runs_shop", "--duration", "1",
-                 "--clients", "2", "--warmup", "0.5", "--out", str(tmp_path / "r"), "--json"])
+                 "--clients", "2", "--warmup", "2", "--out", str(tmp_path / "r"), "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert {"out", "status", "tps", "transactions", "failed", "latency_ms", "scripts"} <= set(doc)
+    assert {"out", "status", "tps", "transactions", "failed", "latency_ms", "scripts",
+            "sample", "latency_ci_ms"} <= set(doc)
     assert set(doc["latency_ms"]) == {"mean", "p50", "p90", "p95", "p99", "p999", "max"}
-    assert doc["warmup_s"] == 0.5
+    assert doc["warmup_s"] == 2 and doc["warmup_tps"] > 0
 
 
 def test_run_with_rate_on_a_postgresql_15_server(pg15_dsn: str, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +48,8 @@ def result_folder(out: Path, kind: str, *, replace: bool = False) -> Iterator[St
     On an exception the staged folder is removed and nothing appears at ``out``.
     """
     out = Path(out)
-    if out.exists() and not replace:
-        raise WorkbenchError(f"{out} already exists", "choose another --out, or remove it first")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(out, replace=replace)
+    clean_stale_partials(out.parent)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -67,6 +67,88 @@ def result_folder(out: Path, kind: str, *, replace: bool = False) -> Iterator[St
     folder.path = out
 
 
+def check_writable(out: Path, *, replace: bool = False) -> None:
+    """Refuse, before any work is done, a result folder that exists or cannot be written.
+
+    >>> check_writable(Path("/proc/runs/x"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    workbench.errors.WorkbenchError: cannot write results under /proc/runs: ...
+    """
+    out = Path(out)
+    if out.exists() and not replace:
+        raise WorkbenchError(f"{out} already exists", "choose another --out, or remove it first")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        probe = parent / f".workbench-probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise WorkbenchError(f"cannot write results under {parent}: {exc.strerror or exc}",
+                             "choose another --out, or fix the folder's permissions") from None
+
+
+def clean_stale_partials(folder: Path) -> list[Path]:
+    """Remove staging folders (``.NAME.partial-PID``) of processes that are gone; return them."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for path in Path(folder).glob(".*.partial-*"):
+            pid = path.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
+def private_tempdir(prefix: str) -> Path:
+    """A temporary folder named for this process (``PREFIX<pid>-...``); those of dead processes
+    are removed first, so a killed run leaves no log files behind for long."""
+    base = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for path in base.glob(f"{prefix}*"):
+            pid = path.name[len(prefix):].split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(path, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """A UTF-8 text file the user gave, with a one-line error when it is missing, unreadable,
+    binary or in another encoding.
+
+    >>> read_text(Path("/nonexistent.sql"), "SQL file")
+    Traceback (most recent call last):
+    workbench.errors.WorkbenchError: cannot read SQL file /nonexistent.sql: No such file or directory (check the path)
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise WorkbenchError(f"cannot read {what} {path}: {exc.strerror or exc}",
+                             "check the path") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WorkbenchError(f"{what} {path} is not UTF-8 text (binary, or another encoding)",
+                             "save it as UTF-8") from None
+    if "\x00" in text:
+        raise WorkbenchError(f"{what} {path} is not UTF-8 text (it holds NUL bytes: binary)",
+                             "pass a text file")
+    return text
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file of a result folder, with a one-line error when it is missing or damaged."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WorkbenchError(f"{path} is missing", "the folder is incomplete or not a workbench "
+                             "result folder") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
+        raise WorkbenchError(f"cannot read {path}: {reason}",
+                             "the folder is damaged: produce it again") from None
+
+
 def read_manifest(folder: Path, kind: str | None = None) -> dict[str, Any]:
     """The manifest of a result folder, with a clear error when it is not one."""
     path = Path(folder) / MANIFEST
@@ -75,7 +157,9 @@ def read_manifest(folder: Path, kind: str | None = None) -> dict[str, Any]:
             f"{folder} is not a workbench result folder (no {MANIFEST})",
             "pass a folder written by workbench run / experiment / explain --out",
         )
-    manifest = json.loads(path.read_text())
+    manifest = read_json(path)
+    if not isinstance(manifest, dict):
+        raise WorkbenchError(f"{path} is not a manifest", "pass a folder written by the workbench")
     if kind and manifest.get("kind") != kind:
         raise WorkbenchError(
             f"{folder} holds a {manifest.get('kind')!r}, not a {kind!r}",

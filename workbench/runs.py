@@ -10,9 +10,11 @@ True
 from __future__ import annotations
 
 import html
-import json
+import math
 import os
+import re
 import shlex
+import shutil
 import subprocess
 import tempfile
 import time
@@ -23,18 +25,28 @@ from typing import Any
 import pandas as pd
 from psycopg.conninfo import conninfo_to_dict
 
-from workbench.connect import connect, dataset_database, resolve_dsn
+from workbench.connect import connect
 from workbench.databases import read_marker
 from workbench.datasets import Dataset, get_dataset
 from workbench.doctor import MEASURED_SETTINGS
-from workbench.dsn import describe, libpq_env, redact
+from workbench.dsn import libpq_env, redact
 from workbench.errors import WorkbenchError
-from workbench.folders import read_manifest, result_folder, timestamp, write_json, write_text
-from workbench.pgbench_output import parse_progress, parse_summary
+from workbench.folders import (
+    check_writable,
+    private_tempdir,
+    read_json,
+    read_manifest,
+    result_folder,
+    timestamp,
+    write_json,
+    write_text,
+)
+from workbench.pgbench_output import Summary, parse_progress, parse_summary
 from workbench.scripts import read_script
-from workbench.stats import StatsDelta, WaitSampler, map_statements, reset_statistics, snapshot
+from workbench.stats import StatsDelta, WaitSampler, map_statements, snapshot
+from workbench.target import Target, resolve_target
 from workbench.tools import pgbench_path, server_version, tool_version
-from workbench.txlog import read_logs, summarize, trim_warmup
+from workbench.txlog import percentile_intervals, read_logs, summarize_block
 
 BUILTINS = ("tpcb-like", "simple-update", "select-only")
 PROTOCOLS = ("simple", "extended", "prepared")
@@ -56,9 +68,21 @@ class ScriptRef:
         return ["-f", f"{self.path}@{self.weight}"]
 
 
+LOG_TARGET_TPS = 2000  # transactions logged per second when the log is sampled automatically
+SUSTAINED = 0.97  # a rate-limited run sustained its rate when it completed this share of it
+
+
 @dataclass
 class RunOptions:
-    """pgbench options of a run (what ``workbench run`` accepts)."""
+    """pgbench options of a run (what ``workbench run`` accepts).
+
+    ``warmup``: whole seconds of the same workload run just before the measured run, by a
+    separate pgbench, left out of every figure and of the statistics deltas. ``sampling_rate``:
+    the share of transactions pgbench logs; None chooses it from the warm-up's throughput so
+    that about :data:`LOG_TARGET_TPS` transactions a second are logged (the log is the harness's
+    main cost). Throughput and counts always come from pgbench's own summary, percentiles from
+    the logged sample (its size and each percentile's interval are reported).
+    """
 
     clients: int = 8
     jobs: int | None = None
@@ -70,40 +94,67 @@ class RunOptions:
     max_tries: int = 1
     failures_detailed: bool = False
     random_seed: int | None = 42
-    warmup: float = 0.0
+    warmup: float = 1.0
     sampling_rate: float | None = None
     progress_interval: int = 1
     defines: dict[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
         """Clear errors for options pgbench would reject or that make no sense together."""
-        if self.clients < 1:
-            raise WorkbenchError(f"--clients must be >= 1, got {self.clients}", "e.g. --clients 8")
+        _whole("--clients", self.clients, minimum=1)
+        if self.jobs is not None:
+            _whole("--jobs", self.jobs, minimum=1)
         jobs = self.jobs or min(self.clients, os.cpu_count() or 1)
-        if jobs < 1 or self.clients % jobs:
+        if self.clients % jobs:
             raise WorkbenchError(f"--jobs {jobs} must divide --clients {self.clients}",
                                  "pgbench gives every thread the same number of clients")
         if (self.duration is None) == (self.transactions is None):
             raise WorkbenchError("give exactly one of --duration and --transactions",
                                  "e.g. --duration 20")
-        if self.duration is not None and self.duration < 1:
-            raise WorkbenchError("--duration must be at least 1 second", "e.g. --duration 20")
+        if self.duration is not None:
+            _whole("--duration", self.duration, minimum=1, unit="seconds (pgbench -T)")
+        if self.transactions is not None:
+            _whole("--transactions", self.transactions, minimum=1)
+        if self.rate is not None:
+            _positive("--rate", self.rate, "transactions per second, e.g. --rate 200")
+        if self.latency_limit is not None:
+            _positive("--latency-limit", self.latency_limit, "milliseconds, e.g. --latency-limit 50")
         if self.protocol not in PROTOCOLS:
             raise WorkbenchError(f"unknown --protocol {self.protocol!r}", f"use one of {PROTOCOLS}")
-        if self.latency_limit is not None and self.rate is None:
-            pass  # allowed: -L alone marks late transactions
-        if self.warmup and self.duration is not None and self.warmup >= self.duration:
-            raise WorkbenchError(f"--warmup {self.warmup} s leaves nothing of a {self.duration} s run",
-                                 "make the warm-up shorter than the duration")
-        if self.sampling_rate is not None and not 0 < self.sampling_rate <= 1:
-            raise WorkbenchError("--sampling-rate must be in (0, 1]", "e.g. --sampling-rate 0.1")
-        if self.max_tries < 0:
-            raise WorkbenchError("--max-tries must be >= 0", "0 means unlimited (needs --duration)")
+        _whole("--warmup", self.warmup, minimum=0, unit="seconds (pgbench -T)")
+        if self.sampling_rate is not None and not (math.isfinite(self.sampling_rate)
+                                                   and 0 < self.sampling_rate <= 1):
+            raise WorkbenchError(f"--sampling-rate must be in (0, 1], got {self.sampling_rate}",
+                                 "e.g. --sampling-rate 0.1, or leave it out to choose it from "
+                                 "the warm-up")
+        _whole("--max-tries", self.max_tries, minimum=0)
+        if self.max_tries == 0 and self.duration is None:
+            raise WorkbenchError("--max-tries 0 (unlimited) needs --duration",
+                                 "pgbench refuses unlimited tries with --transactions")
+        for key in self.defines:
+            if not re.fullmatch(r"[A-Za-z_]\w*", key):
+                raise WorkbenchError(f"-D {key}=...: {key!r} is not a variable name",
+                                     "write -D name=value")
+
+
+def _whole(option: str, value: Any, *, minimum: int, unit: str = "") -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) \
+        and float(value) == int(value) and value >= minimum
+    if not ok:
+        what = "a whole number" + (f" of {unit}" if unit else "")
+        raise WorkbenchError(f"{option} must be {what} >= {minimum}, got {value!r}",
+                             f"e.g. {option} {max(minimum, 1) * (10 if 'seconds' in unit else 1)}")
+
+
+def _positive(option: str, value: Any, hint: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or value <= 0:
+        raise WorkbenchError(f"{option} must be a number > 0, got {value!r}", hint)
 
 
 @dataclass
 class Run:
-    """A finished run: summary, per-transaction frame, progress, statistics, waits."""
+    """A finished run: summary, sampled per-transaction frame, progress, statistics, waits."""
 
     out: Path
     manifest: dict[str, Any]
@@ -119,9 +170,15 @@ class Run:
         """complete or incomplete."""
         return str(self.manifest.get("status"))
 
+    @property
+    def sampling_rate(self) -> float:
+        """The share of transactions the frame holds (pgbench's --sampling-rate)."""
+        return float((self.summary.get("sample") or {}).get("rate") or 1.0)
+
     def to_json(self) -> dict[str, Any]:
         """The ``workbench run --json`` document."""
-        return {"out": str(self.out), "status": self.status, **self.summary}
+        return {"out": str(self.out), "status": self.status, "reason": self.manifest.get("reason"),
+                **self.summary}
 
     def _repr_html_(self) -> str:
         lat = self.summary.get("latency_ms") or {}
@@ -140,23 +197,30 @@ class Run:
 
 
 def run_workload(
-    target: str | Path | None = None, *, scripts: list[str] | None = None, builtin: str | None = None,
-    options: RunOptions | None = None, database: str | None = None, dsn: str | None = None,
-    out: str | Path | None = None, reset_stats: bool = True, progress: bool = True,
-    sample_waits: float | None = 1.0, keep_logs: bool = False, **option_values: Any,
+    target: str | Path | Dataset | None = None, *, scripts: list[str] | None = None,
+    builtin: str | None = None, options: RunOptions | None = None, database: str | None = None,
+    dsn: str | None = None, on: Target | None = None, out: str | Path | None = None,
+    progress: bool = True, sample_waits: float | None = 1.0, keep_logs: bool = False,
+    **option_values: Any,
 ) -> Run:
     """Run a dataset's weighted mix (or scripts / a built-in) under pgbench and save a run folder.
 
-    ``target`` is a dataset name or folder, or a script file; ``scripts`` adds ``FILE[@W]``.
-    Any :class:`RunOptions` field can be given as a keyword (``clients=8, duration=20``).
-    ``keep_logs`` also saves pgbench's raw per-transaction log files under ``logs/``.
+    ``target`` is a dataset (name, folder or object) or a script file; ``scripts`` adds
+    ``FILE[@W]``; ``on`` is a resolved :class:`~workbench.target.Target` (else one is resolved
+    from ``target``, ``dsn`` and ``database``). Any :class:`RunOptions` field can be given as a
+    keyword (``clients=8, duration=20``). ``keep_logs`` also saves pgbench's raw per-transaction
+    log files under ``logs/``. Server statistics are never reset: every figure is a difference
+    of snapshots taken around the measured run.
     """
     opts = options or RunOptions(**option_values)
     opts.validate()
-    dataset, mix = _mix(target, scripts, builtin)
-    db = dataset_database(dsn, database, dataset.name if dataset else None)
-    target_dsn = resolve_dsn(dsn, db)
-    with connect(target_dsn) as conn:
+    dataset, mix = _mix(on.dataset if on is not None and target is None else target, scripts,
+                        builtin)
+    where = on or resolve_target(dataset, dsn=dsn, database=database)
+    folder = Path(out) if out else Path("runs") / f"{dataset.name if dataset else mix[0].name}-" \
+        f"{timestamp()}"
+    check_writable(folder)
+    with connect(where.dsn) as conn:
         marker = read_marker(conn) or {}
         if dataset and marker.get("load_status") not in (None, "complete"):
             from workbench.loader import check_loaded
@@ -165,43 +229,51 @@ def run_workload(
         version = server_version(conn)
         settings = dict(conn.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)",
                                      [list(MEASURED_SETTINGS)]).fetchall())
-        reset_problems = reset_statistics(conn) if reset_stats else []
     variables = dict(marker.get("variables") or {})
     if dataset and not variables:
         variables = dataset.variables(float(marker.get("scale", 1.0)))
     defines = {**{k: str(v) for k, v in variables.items()}, **opts.defines}
-    name = dataset.name if dataset else (mix[0].name if mix else "run")
-    folder = Path(out) if out else Path("runs") / f"{name}-{timestamp()}"
     bench = pgbench_path()
-    with tempfile.TemporaryDirectory(prefix="workbench-run-") as logs:
-        argv = build_command(bench, opts, mix, defines, Path(logs) / "pgbench_log",
-                             str(conninfo_to_dict(target_dsn).get("dbname", "postgres")))
-        with connect(target_dsn) as conn:
+    env = _pg_env(where.clients)
+    dbname = str(conninfo_to_dict(where.clients).get("dbname", "postgres"))
+    logs = private_tempdir("workbench-run-")
+    try:
+        warm = _warmup(bench, opts, mix, defines, env, dbname, progress)
+        sampling = choose_sampling_rate(opts, warm.tps if warm else None)
+        argv = build_command(bench, opts, mix, defines, logs / "pgbench_log", dbname,
+                             sampling_rate=sampling)
+        with connect(where.dsn) as conn:
             before = snapshot(conn)
         started = time.time()
-        sampler = WaitSampler(target_dsn, sample_waits).start() if sample_waits else None
+        sampler = WaitSampler(where.dsn, sample_waits).start() if sample_waits else None
         try:
-            code, stdout, stderr, progress_rows = _execute(argv, _pg_env(target_dsn), opts, progress)
+            code, stdout, stderr, progress_rows = _execute(argv, env, opts, progress)
         finally:
             if sampler:
                 sampler.stop()
         ended = time.time()
         try:
-            with connect(target_dsn) as conn:
+            with connect(where.dsn) as conn:
                 stats = snapshot(conn).minus(before)
         except WorkbenchError as exc:  # the server went away: keep what pgbench measured
             stats = StatsDelta(ended - started, {}, {"all": str(exc)})
-        frame = read_logs(Path(logs), [s.name for s in mix], has_lag=opts.rate is not None,
+        frame = read_logs(logs, [s.name for s in mix], has_lag=opts.rate is not None,
                           has_retries=opts.max_tries != 1)
-        raw_logs = {p.name: p.read_bytes() for p in Path(logs).iterdir()} if keep_logs else {}
+        raw_logs = {p.name: p.read_bytes() for p in logs.iterdir()} if keep_logs else {}
+    finally:
+        shutil.rmtree(logs, ignore_errors=True)
     parsed = parse_summary(stdout)
-    status, reason = _status(code, parsed.aborted, frame, stderr)
-    measured = trim_warmup(frame, opts.warmup, started)
-    seconds = (min(opts.duration or ended - started, ended - started) - opts.warmup)
-    summary = summarize(measured, max(seconds, 1e-9))
+    status, reason = _status(code, parsed, frame, stderr)
+    seconds = min(float(opts.duration or ended - started), ended - started) \
+        if status == "complete" else ended - started
+    summary = run_summary(parsed, frame, [s.name for s in mix], seconds=seconds,
+                          sampling_rate=sampling)
     summary["warmup_s"] = opts.warmup
-    summary["measured_s"] = round(seconds, 3)
-    summary["pgbench_tps"] = parsed.tps
+    summary["warmup_tps"] = warm.tps if warm else None
+    if opts.rate:
+        # Below the offered rate the schedule lag grows without bound: say so.
+        summary["rate"] = opts.rate
+        summary["sustained"] = bool(summary["tps"] and summary["tps"] >= SUSTAINED * opts.rate)
     if "statements" in stats.frames and dataset:
         workload = _workload_sql(mix)
         mapped = map_statements(stats.frames["statements"], [(s, i, q) for s, i, q, _ in workload])
@@ -215,15 +287,16 @@ def run_workload(
     locks = sampler.lock_frame() if sampler else pd.DataFrame()
     manifest = {
         "dataset": dataset.name if dataset else None, "scale": marker.get("scale"),
-        "seed": marker.get("seed"), "database": describe(target_dsn),
+        "seed": marker.get("seed"), "database": where.describe(), "route": where.route,
         "server_version": version, "settings": settings,
         "pgbench": {"path": str(bench), "version": tool_version(bench),
-                    "command": shlex.join(str(a) for a in argv), "exit_code": code},
-        "options": {**opts.__dict__}, "scripts": [{"name": s.name, "weight": s.weight,
-                                                    "builtin": s.builtin} for s in mix],
+                    "command": shlex.join(str(a) for a in argv), "exit_code": code,
+                    "warmup_command": shlex.join(str(a) for a in warm.argv) if warm else None},
+        "options": {**opts.__dict__}, "sampling_rate": sampling,
+        "scripts": [{"name": s.name, "weight": s.weight, "builtin": s.builtin} for s in mix],
         "started_at": _iso(started), "ended_at": _iso(ended), "status": status, "reason": reason,
-        "warmup_s": opts.warmup, "stats_reset_problems": reset_problems,
-        "stats_missing": stats.missing, "waits_error": sampler.error if sampler else None,
+        "warmup_s": opts.warmup, "stats_missing": stats.missing, "stats_resets": stats.resets,
+        "waits_error": sampler.error if sampler else None,
     }
     with result_folder(folder, kind="run") as staged:
         staged.manifest.update(manifest)
@@ -235,37 +308,121 @@ def run_workload(
     return Run(folder, read_manifest(folder), summary, frame, progress_frame, stats, waits, locks)
 
 
+def choose_sampling_rate(opts: RunOptions, warmup_tps: float | None) -> float:
+    """The share of transactions to log: as given, else about :data:`LOG_TARGET_TPS` a second
+    from the rate limit or the warm-up's throughput, else everything.
+
+    >>> choose_sampling_rate(RunOptions(), 50_000.0)
+    0.04
+    >>> choose_sampling_rate(RunOptions(rate=500), None)
+    1.0
+    """
+    if opts.sampling_rate is not None:
+        return float(opts.sampling_rate)
+    expected = opts.rate or warmup_tps
+    if not expected or expected <= LOG_TARGET_TPS:
+        return 1.0
+    return float(f"{LOG_TARGET_TPS / expected:.2g}")
+
+
+def run_summary(parsed: Summary, sample: pd.DataFrame, script_names: list[str], *, seconds: float,
+                sampling_rate: float) -> dict[str, Any]:
+    """A run's figures: counts and throughput from pgbench's own summary (all transactions),
+    latency percentiles from the logged sample, with the sample's size and each percentile's 95%
+    interval. When pgbench printed no summary (it was stopped), counts are estimated from the
+    sample and marked so."""
+    summary = block_summary(sample, seconds, sampling_rate)
+    if parsed.tps is not None and parsed.processed is not None:
+        summary.update(transactions=parsed.processed, failed=parsed.failed,
+                       skipped=parsed.skipped, retried=parsed.retried, tps=round(parsed.tps, 3),
+                       counts_from="pgbench summary")
+        if parsed.lag_avg_ms is not None:
+            summary["lag_ms"] = {**(summary["lag_ms"] or {}), "mean": parsed.lag_avg_ms,
+                                 "max": parsed.lag_max_ms}
+    summary["pgbench_tps"] = parsed.tps
+    scripts: dict[str, Any] = {}
+    for name, part in sample.groupby("script", observed=True):
+        scripts[str(name)] = block_summary(part, seconds, sampling_rate)
+    if len(script_names) == 1 and script_names[0] in scripts:
+        for key in ("transactions", "failed", "tps", "counts_from"):
+            scripts[script_names[0]][key] = summary[key]
+    # pgbench's per-script counters can miss a transaction per client that ends on the deadline
+    # (its total and the log do not): a complete log is the better count, a sample is not.
+    for reported in parsed.scripts if sampling_rate < 1 else []:
+        name = script_names[reported.number - 1] if 0 < reported.number <= len(script_names) \
+            else reported.name
+        entry = scripts.setdefault(name, block_summary(sample.iloc[:0], seconds, sampling_rate))
+        if reported.transactions is not None:
+            entry["transactions"] = reported.transactions
+            entry["tps"] = round(reported.tps, 3) if reported.tps is not None else \
+                round(reported.transactions / seconds, 3) if seconds > 0 else None
+            entry["counts_from"] = "pgbench summary"
+        if reported.failed is not None:
+            entry["failed"] = reported.failed
+    summary["scripts"] = scripts
+    return summary
+
+
+def block_summary(frame: pd.DataFrame, seconds: float, sampling_rate: float) -> dict[str, Any]:
+    """Figures of a (sampled) transaction frame: counts scaled up by the sampling rate."""
+    base = summarize_block(frame, seconds)
+    if sampling_rate < 1:
+        for key in ("transactions", "failed", "skipped", "retried"):
+            base[key] = int(round(base[key] / sampling_rate))
+        base["tps"] = round(base["transactions"] / seconds, 3) if seconds > 0 else None
+    ok = int((frame["status"] == "ok").sum()) if not frame.empty else 0
+    base["sample"] = {"rate": sampling_rate, "transactions": ok}
+    base["latency_ci_ms"] = percentile_intervals(frame)
+    base["counts_from"] = "log sample" if sampling_rate < 1 else "log"
+    return base
+
+
 def load_run(folder: str | Path) -> Run:
     """A saved run, read back with no database."""
     folder = Path(folder)
     manifest = read_manifest(folder, kind="run")
-    summary = json.loads((folder / "summary.json").read_text())
-    frame = pd.read_parquet(folder / "transactions.parquet")
+    summary = read_json(folder / "summary.json")
+    try:
+        frame = pd.read_parquet(folder / "transactions.parquet")
+    except (OSError, ValueError) as exc:
+        raise WorkbenchError(f"{folder}/transactions.parquet cannot be read: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                             "the run folder is damaged: run the workload again") from None
     return Run(folder, manifest, summary, frame, _csv(folder / "progress.csv"),
                StatsDelta.load(folder / "stats"), _csv(folder / "waits.csv"),
                _csv(folder / "locks.csv"))
 
 
 def build_command(bench: Path, opts: RunOptions, mix: list[ScriptRef], defines: dict[str, str],
-                  log_prefix: Path, dbname: str) -> list[str]:
-    """The pgbench command line (connection details go in the environment, never here)."""
+                  log_prefix: Path | None, dbname: str, *, sampling_rate: float | None = None,
+                  duration: float | None = None) -> list[str]:
+    """The pgbench command line (connection details go in the environment, never here).
+
+    ``log_prefix`` None: no per-transaction log (the warm-up, and bare pgbench in benchmarks);
+    ``duration`` overrides the options' (the warm-up's length).
+    """
     jobs = opts.jobs or min(opts.clients, os.cpu_count() or 1)
     argv = [str(bench), "-n", "-c", str(opts.clients), "-j", str(jobs),
-            "-P", str(opts.progress_interval), "-l", f"--log-prefix={log_prefix}",
-            "-M", opts.protocol]
-    argv += ["-T", str(int(opts.duration))] if opts.duration else ["-t", str(opts.transactions)]
+            "-P", str(opts.progress_interval), "-M", opts.protocol]
+    if log_prefix is not None:
+        argv += ["-l", f"--log-prefix={log_prefix}"]
+        if sampling_rate is not None and sampling_rate < 1:
+            argv += [f"--sampling-rate={sampling_rate:g}"]
+    if duration is not None:
+        argv += ["-T", str(int(duration))]
+    else:
+        argv += ["-T", str(int(opts.duration))] if opts.duration else \
+            ["-t", str(opts.transactions)]
     if opts.rate:
-        argv += ["-R", str(opts.rate)]
+        argv += ["-R", f"{opts.rate:g}"]
     if opts.latency_limit:
-        argv += ["-L", str(opts.latency_limit)]
+        argv += ["-L", f"{opts.latency_limit:g}"]
     if opts.max_tries != 1:
         argv += [f"--max-tries={opts.max_tries}"]
     if opts.failures_detailed:
         argv += ["--failures-detailed"]
     if opts.random_seed is not None:
         argv += [f"--random-seed={opts.random_seed}"]
-    if opts.sampling_rate:
-        argv += [f"--sampling-rate={opts.sampling_rate}"]
     for key, value in sorted(defines.items()):
         argv += ["-D", f"{key}={value}"]
     for script in mix:
@@ -273,11 +430,39 @@ def build_command(bench: Path, opts: RunOptions, mix: list[ScriptRef], defines: 
     return [*argv, dbname]
 
 
-def _mix(target: str | Path | None, scripts: list[str] | None, builtin: str | None
+@dataclass
+class Warmup:
+    """What the warm-up did: its command and pgbench's throughput."""
+
+    argv: list[str]
+    tps: float | None
+    exit_code: int
+
+
+def _warmup(bench: Path, opts: RunOptions, mix: list[ScriptRef], defines: dict[str, str],
+            env: dict[str, str], dbname: str, show: bool) -> Warmup | None:
+    """The same workload for ``opts.warmup`` seconds, unlogged, before the measured run."""
+    if not opts.warmup:
+        return None
+    argv = build_command(bench, opts, mix, defines, None, dbname, duration=opts.warmup)
+    code, stdout, stderr, _ = _execute(argv, env, opts, show, label="warm-up",
+                                       total=opts.warmup)
+    parsed = parse_summary(stdout)
+    if code != 0 and parsed.tps is None:
+        last = next((ln.strip() for ln in reversed(stderr.splitlines()) if ln.strip()), "")
+        raise WorkbenchError(f"the warm-up failed (pgbench exit {code}): {redact(last)}",
+                             "check the scripts with `workbench explain`, and the server")
+    return Warmup(argv, parsed.tps, code)
+
+
+def _mix(target: str | Path | Dataset | None, scripts: list[str] | None, builtin: str | None
          ) -> tuple[Dataset | None, list[ScriptRef]]:
     dataset = None
     mix: list[ScriptRef] = []
-    if target is not None:
+    if isinstance(target, Dataset):
+        dataset = target
+        mix += [ScriptRef(s.name, s.weight, s.path) for s in dataset.scripts]
+    elif target is not None:
         path = Path(target)
         if path.suffix == ".sql" and path.is_file():
             mix.append(ScriptRef(path.stem, 1, path.resolve()))
@@ -289,12 +474,12 @@ def _mix(target: str | Path | None, scripts: list[str] | None, builtin: str | No
         path = Path(file)
         if not path.is_file():
             raise WorkbenchError(f"script {file} does not exist", "check the --script path")
-        mix.append(ScriptRef(path.stem, int(weight or 1), path.resolve()))
+        mix.append(ScriptRef(path.stem, _weight(item, weight), path.resolve()))
     if builtin:
         name, _, weight = builtin.partition("@")
         if name not in BUILTINS:
             raise WorkbenchError(f"unknown built-in {name!r}", f"use one of {', '.join(BUILTINS)}")
-        mix.append(ScriptRef(name, int(weight or 1), builtin=name))
+        mix.append(ScriptRef(name, _weight(builtin, weight), builtin=name))
     if not mix:
         raise WorkbenchError("nothing to run", "name a dataset, a --script FILE or a --builtin")
     for script in mix:
@@ -303,12 +488,23 @@ def _mix(target: str | Path | None, scripts: list[str] | None, builtin: str | No
     return dataset, mix
 
 
-def _execute(argv: list[str], env: dict[str, str], opts: RunOptions, show: bool
+def _weight(item: str, weight: str) -> int:
+    """The W of NAME@W: a whole number >= 1 (pgbench's own rule), 1 when absent."""
+    if not weight:
+        return 1
+    if not weight.isdigit() or int(weight) < 1:
+        raise WorkbenchError(f"{item!r}: the weight after @ must be a whole number >= 1",
+                             "e.g. --script extra.sql@5")
+    return int(weight)
+
+
+def _execute(argv: list[str], env: dict[str, str], opts: RunOptions, show: bool, *,
+             label: str = "pgbench", total: float | None = None
              ) -> tuple[int, str, str, list[tuple[Any, ...]]]:
     from tqdm.auto import tqdm
 
-    total = opts.duration or None
-    bar = tqdm(total=total, desc="pgbench", unit="s", disable=not show, leave=False)
+    total = total or opts.duration or None
+    bar = tqdm(total=total, desc=label, unit="s", disable=None if show else True, leave=False)
     rows: list[tuple[Any, ...]] = []
     err_lines: list[str] = []
     with tempfile.TemporaryFile("w+") as stdout:
@@ -328,7 +524,11 @@ def _execute(argv: list[str], env: dict[str, str], opts: RunOptions, show: bool
             code = proc.wait()
         except BaseException:
             proc.terminate()
-            proc.wait(timeout=10)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             raise
         finally:
             bar.close()
@@ -337,18 +537,21 @@ def _execute(argv: list[str], env: dict[str, str], opts: RunOptions, show: bool
     return code, out, "".join(err_lines), rows
 
 
-def _status(code: int, aborted: bool, frame: pd.DataFrame, stderr: str) -> tuple[str, str | None]:
-    if code == 0 and not aborted:
+def _status(code: int, parsed: Summary, frame: pd.DataFrame, stderr: str
+            ) -> tuple[str, str | None]:
+    if code == 0 and not parsed.aborted:
         return "complete", None
-    last = next((ln.strip() for ln in reversed(stderr.splitlines()) if ln.strip()), "")
-    if frame.empty:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    last = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "")
+    if frame.empty and not parsed.processed:
         raise WorkbenchError(f"pgbench measured nothing (exit {code}): {redact(last)}",
                              "check the scripts with `workbench explain`, and the server")
-    why = "some clients aborted" if aborted or code == 2 else f"pgbench exited with {code}"
+    why = "some clients aborted" if parsed.aborted or code == 2 else f"pgbench exited with {code}"
     return "incomplete", f"{why}: {redact(last)}" if last else why
 
 
 def _pg_env(dsn: str) -> dict[str, str]:
+    """PG* variables for pgbench (the password never on its command line)."""
     env = libpq_env(dsn)
     env["PGAPPNAME"] = "workbench-pgbench"
     return env

@@ -115,29 +115,45 @@ def latency_percentiles(frame: pd.DataFrame) -> dict[str, float | None]:
 
 
 def summarize(frame: pd.DataFrame, seconds: float) -> dict[str, Any]:
-    """Counts, throughput and percentiles, overall and per script.
-
-    ``seconds`` is the measured interval (the run's duration less any warm-up).
+    """Counts, throughput and percentiles of every transaction in ``frame``, overall and per
+    script. ``seconds`` is the measured interval.
     """
-    def block(part: pd.DataFrame) -> dict[str, Any]:
-        ok = int((part["status"] == "ok").sum())
-        lags = part["lag_ms"].dropna()
-        return {
-            "transactions": ok,
-            "failed": int(part["status"].isin(FAILED_STATUSES).sum()),
-            "skipped": int((part["status"] == "skipped").sum()),
-            "retried": int((part["retries"] > 0).sum()),
-            "tps": round(ok / seconds, 3) if seconds > 0 else None,
-            "latency_ms": latency_percentiles(part),
-            "lag_ms": {"mean": round(float(lags.mean()), 3), "max": round(float(lags.max()), 3)}
-            if len(lags) else None,
-        }
-
-    summary = block(frame)
+    summary = summarize_block(frame, seconds)
     summary["scripts"] = {
-        str(name): block(part) for name, part in frame.groupby("script", observed=True)
+        str(name): summarize_block(part, seconds)
+        for name, part in frame.groupby("script", observed=True)
     }
     return summary
+
+
+def summarize_block(part: pd.DataFrame, seconds: float) -> dict[str, Any]:
+    """Counts, throughput, latency percentiles and lag of one frame (no per-script split)."""
+    ok = int((part["status"] == "ok").sum())
+    lags = part["lag_ms"].dropna()
+    return {
+        "transactions": ok,
+        "failed": int(part["status"].isin(FAILED_STATUSES).sum()),
+        "skipped": int((part["status"] == "skipped").sum()),
+        "retried": int((part["retries"] > 0).sum()),
+        "tps": round(ok / seconds, 3) if seconds > 0 else None,
+        "latency_ms": latency_percentiles(part),
+        "lag_ms": {"mean": round(float(lags.mean()), 3), "max": round(float(lags.max()), 3)}
+        if len(lags) else None,
+    }
+
+
+def percentile_intervals(frame: pd.DataFrame) -> dict[str, list[float] | None]:
+    """95% intervals of p50, p90, p95, p99 and p99.9 from the sample's order statistics
+    (:func:`workbench.intervals.percentile_interval`); None where the sample is too small."""
+    from workbench.intervals import percentile_interval
+
+    values = np.sort(frame.loc[frame["status"] == "ok", "latency_ms"].to_numpy(dtype="float64"))
+    out: dict[str, list[float] | None] = {}
+    for key, q in PERCENTILES.items():
+        ranks = percentile_interval(values.size, q / 100)
+        out[key] = None if ranks is None else [round(float(values[ranks[0]]), 3),
+                                               round(float(values[ranks[1]]), 3)]
+    return out
 
 
 def _dtype(column: str) -> str:
