@@ -17,7 +17,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/workbench doctor
 	$(BIN)/workbench report notebooks/tuning-report.ipynb --html reports/tuning-report.html \
-	  --param scale=1 --param clients=8 --param duration=20
+	  --param scale=1 --param clients=8 --param duration=10 --param warmup=5 --param repeat=3
 
 os-packages:
 	@bash scripts/os-packages.sh

@@ -182,7 +182,7 @@ def test_failed_load_leaves_the_database_marked_incomplete(
 
 
 @pytest.mark.parametrize(("scale", "seed", "message"), [
-    (0, 1, "scale must be > 0"), (-1, 1, "scale must be > 0"), ("abc", 1, "scale must be a number"),
+    (0, 1, "scale must be a finite number > 0"), (-1, 1, "scale must be a finite number > 0"), (float("inf"), 1, "finite"), ("abc", 1, "scale must be a number"),
     (1, "x", "seed must be an integer"), (1, 1.5, "seed must be an integer"),
 ])
 def test_bad_scale_or_seed(scale: object, seed: object, message: str) -> None:

@@ -93,3 +93,20 @@ def assert_recommends(recommendations: list[Any], table: str, columns: list[str]
                 for t, c, m in map(fields, recommendations))
     _report(found, f"the advisor recommends a {method} index on {table} ({', '.join(columns)})",
             "not among: " + "; ".join(f"{t} ({', '.join(c)})" for t, c, _ in map(fields, recommendations)))
+
+
+def assert_verdict(comparison: dict[str, Any], metric: str, expected: str,
+                   phase: str = "throughput") -> None:
+    """An experiment's verdict on ``metric`` (tps, p50, p95, p99) in ``phase`` (throughput or
+    latency) is ``expected`` (faster, slower, no significant change); the line states the change
+    and its interval only on failure, so that it is stable text for nbval.
+
+    >>> assert_verdict(exp.comparison, "tps", "faster")   # doctest: +SKIP
+    PASS throughput tps: faster
+    """
+    found = (comparison.get(phase) or {}).get("metrics", {}).get(metric) or {}
+    verdict = next((v["verdict"] for v in comparison.get("verdicts", [])
+                    if v["metric"] == metric and v["comparison"].startswith(phase)), None)
+    _report(verdict == expected, f"{phase} {metric}: {expected}",
+            f"the verdict is {verdict!r} (change {found.get('change_pct')}%, 95% interval "
+            f"{found.get('ci_pct')}, runs {found.get('runs')})")

@@ -14,10 +14,14 @@ data, as pg_dump restores do.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import re
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +119,42 @@ def load(
     return LoadResult(db, dataset.name, scale, seed, seconds, target, tables)
 
 
+def ensure_loaded(name_or_path: str | Path, *, scale: float = 1.0, seed: int = 42,
+                  database: str | None = None, dsn: str | None = None, replace: bool = False,
+                  progress: bool = True) -> str:
+    """The DSN of a database holding the dataset at this scale and seed: the one already loaded,
+    or a new load when the database does not exist. A database holding anything else is never
+    replaced unasked: that is a one-line error naming what it holds and the choices.
+
+    >>> ensure_loaded("shop", scale=0.2)   # doctest: +SKIP
+    'host=... dbname=shop'
+    """
+    from workbench.connect import resolve_dsn
+    from workbench.databases import exists
+
+    dataset = get_dataset(name_or_path)
+    scale, seed = check_scale_seed(scale, seed)
+    db = database or dataset.name
+    if exists(db, dsn) and not replace:
+        with connect(dsn, database=db) as conn:
+            marker = read_marker(conn) or {}
+        holds = (marker.get("dataset"), marker.get("load_status"), marker.get("scale"),
+                 marker.get("seed"))
+        if holds == (dataset.name, "complete", scale, seed) or (
+                holds[:2] == (dataset.name, "complete") and holds[3] == seed
+                and float(holds[2] or -1) == scale):
+            return resolve_dsn(dsn, db)
+        what = (f"{marker.get('dataset')} at scale {marker.get('scale')}, seed {marker.get('seed')}"
+                f" ({marker.get('load_status')})" if marker else "a database the workbench did "
+                "not create")
+        raise WorkbenchError(
+            f"database {db} holds {what}, not {dataset.name} at scale {scale:g}, seed {seed}",
+            f"pass replace=True (CLI: --replace) to reload it, or another database such as "
+            f"{dataset.name}_s{f'{scale:g}'.replace('.', 'p')}")
+    return load(dataset.path, scale=scale, seed=seed, database=db, dsn=dsn, replace=replace,
+                progress=progress).dsn
+
+
 def check_loaded(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     """The metadata of a completely loaded dataset database; a clear error otherwise."""
     marker = read_marker(conn)
@@ -145,8 +185,9 @@ def check_scale_seed(scale: Any, seed: Any) -> tuple[float, int]:
         value = float(scale)
     except (TypeError, ValueError):
         raise WorkbenchError(f"scale must be a number, got {scale!r}", "e.g. --scale 0.2") from None
-    if not value > 0 or value != value:
-        raise WorkbenchError(f"scale must be > 0, got {scale!r}", "e.g. --scale 0.2 or --scale 1")
+    if not math.isfinite(value) or not value > 0:
+        raise WorkbenchError(f"scale must be a finite number > 0, got {scale!r}",
+                             "e.g. --scale 0.2 or --scale 1")
     if isinstance(seed, bool) or not isinstance(seed, int) and not str(seed).lstrip("-").isdigit():
         raise WorkbenchError(f"seed must be an integer, got {seed!r}", "e.g. --seed 42")
     return value, int(seed)
@@ -188,8 +229,9 @@ def _generate(
     others = [s for s in deferred if s not in foreign and not any(s in b for b in builds.values())]
     bar = tqdm(total=2 * len(rows) + 1, desc=f"load {dataset.name}", unit="step",
                disable=not progress, leave=False)
+    pool = ThreadPoolExecutor(PARALLEL_LOADERS)
     try:
-        with ThreadPoolExecutor(PARALLEL_LOADERS) as pool:
+        with _cancelled_on_interrupt(pool):
             for wave in dataset.load_order():
                 wave = sorted(wave, key=lambda name: -rows[name])  # largest first: finish together
                 _all(pool, bar, [(_table, dsn, dataset, name, {**variables, "rows": rows[name]},
@@ -211,6 +253,47 @@ def _generate(
     finally:
         bar.close()
     return dict(sorted(zip(names, done, strict=True)))
+
+
+# Connections of the loader's workers, so that an interruption can cancel what they are running.
+_ACTIVE: set[psycopg.Connection[Any]] = set()
+_ACTIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+@contextlib.contextmanager
+def _cancelled_on_interrupt(pool: ThreadPoolExecutor) -> Iterator[None]:
+    """On Ctrl-C (or any failure) no queued table starts and running statements are cancelled,
+    so a load stops promptly; the database is then marked incomplete by :func:`load`."""
+    _STOPPING.clear()
+    try:
+        yield
+    except BaseException:
+        _STOPPING.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        with _ACTIVE_LOCK:
+            for conn in list(_ACTIVE):
+                with contextlib.suppress(Exception):
+                    conn.cancel_safe(timeout=5)
+        pool.shutdown(wait=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _worker_connection(dsn: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection of a loading worker, registered so it can be cancelled."""
+    if _STOPPING.is_set():
+        raise WorkbenchError("the load was interrupted", "load it again with --replace")
+    with connect(dsn) as conn:
+        with _ACTIVE_LOCK:
+            _ACTIVE.add(conn)
+        try:
+            yield conn
+        finally:
+            with _ACTIVE_LOCK:
+                _ACTIVE.discard(conn)
 
 
 def _table(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any],
@@ -262,7 +345,7 @@ def _finish(dsn: str, table: str) -> dict[str, int]:
     in the middle of the first benchmark run.
     """
     ident = sql.Identifier(*table.split("."))
-    with connect(dsn) as conn:
+    with _worker_connection(dsn) as conn:
         conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(ident))
         rows, size = conn.execute(sql.SQL("SELECT (SELECT count(*) FROM {}), pg_table_size(%s)")
                                   .format(ident), [_regclass(table)]).fetchone()
@@ -282,7 +365,7 @@ def _fill(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any]) -> 
     spec = dataset.tables[table]
     if spec.generate is None:
         return
-    with connect(dsn) as conn:
+    with _worker_connection(dsn) as conn:
         text = render(spec.generate.read_text(), variables, conn, where=str(spec.generate))
         # Large generate_series() results stay in memory instead of a temporary file.
         conn.execute("SET synchronous_commit = off")
@@ -298,7 +381,7 @@ def _fill(dsn: str, dataset: Dataset, table: str, variables: dict[str, Any]) -> 
 
 
 def _run_one(dsn: str, statement: Any) -> None:
-    with connect(dsn) as conn:
+    with _worker_connection(dsn) as conn:
         # Our own workers already use every core; one sort in memory per index build.
         conn.execute("SELECT set_config('maintenance_work_mem', %s, false), "
                      "set_config('max_parallel_maintenance_workers', '0', false)",

@@ -91,26 +91,30 @@ def script_summary(before: dict[str, Any], after: dict[str, Any], percentile: st
     return "\n".join(lines)
 
 
-def timeline(runs: list[tuple[str, pd.DataFrame]], marks: list[dict[str, Any]] | None = None,
+def timeline(runs: list[tuple[Any, ...]], marks: list[dict[str, Any]] | None = None,
              bucket_s: float = 1.0) -> Figure:
-    """Throughput (tps) and p95 latency per second over the whole experiment, index builds marked.
+    """Throughput (tps) and p95 latency per second over the whole experiment, variants marked.
 
-    ``runs``: (label starting with "before"/"after", transactions frame) in time order;
-    ``marks``: spans ``{"label", "start", "end"}`` (epoch seconds) to shade, e.g. the builds.
+    ``runs``: ``(label, transactions frame[, sampling rate])`` in time order, the label naming its
+    arm ("before"/"after" anywhere in it); a sampled frame's counts are scaled back up by its
+    rate. ``marks``: spans ``{"label", "start", "end"}`` (epoch seconds) to shade, e.g. the
+    variant being applied.
     """
     fig = Figure(figsize=(9, 5.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
-    origin = min((float(f["start"].min()) for _, f in runs if not f.empty), default=0.0)
-    for label, frame in runs:
+    origin = min((float(r[1]["start"].min()) for r in runs if not r[1].empty), default=0.0)
+    for item in runs:
+        label, frame = item[0], item[1]
+        rate = float(item[2]) if len(item) > 2 and item[2] else 1.0
         if frame.empty:
             continue
-        color = BEFORE_COLOR if label.startswith("before") else AFTER_COLOR
+        color = AFTER_COLOR if "after" in label else BEFORE_COLOR
         ok = frame[frame["status"].astype(str) == "ok"]
         last_full = ((float(frame["end"].max()) - origin) // bucket_s) * bucket_s
         ok = ok[((ok["end"] - origin) // bucket_s) * bucket_s < last_full]  # drop the partial tail
         second = ((ok["end"] - origin) // bucket_s) * bucket_s
         grouped = ok.groupby(second)["latency_ms"]
-        top.plot(grouped.size().index, grouped.size().to_numpy() / bucket_s, color=color,
+        top.plot(grouped.size().index, grouped.size().to_numpy() / bucket_s / rate, color=color,
                  label=label)
         bottom.plot(grouped.quantile(0.95).index, grouped.quantile(0.95).to_numpy(), color=color,
                     label=label)
@@ -123,9 +127,46 @@ def timeline(runs: list[tuple[str, pd.DataFrame]], marks: list[dict[str, Any]] |
     bottom.set_ylabel("p95 latency (ms, log)")
     bottom.set_yscale("log")
     bottom.set_xlabel("time since the first run started (s)")
-    top.set_title("Throughput and p95 latency over time (grey: index build)")
-    top.legend(loc="upper left", fontsize=8)
+    top.set_title("Throughput and p95 latency over time (grey: the variant being applied)")
+    if len(runs) <= 8:
+        top.legend(loc="upper left", fontsize=8)
     return fig
+
+
+VERDICT_COLORS = {"faster": "#009E73", "slower": "#D55E00", "no significant change": "#999999",
+                  "withheld": "#CC79A7"}
+
+
+def verdicts(comparison: dict[str, Any]) -> Figure:
+    """Each metric's change (after vs before, %) with its 95% interval, coloured by verdict."""
+    rows = [v for v in comparison.get("verdicts", []) if v.get("change_pct") is not None]
+    fig, ax = _figure(8, 0.45 * max(len(rows), 2) + 1.5)
+    labels = [f"{v['comparison']}: {v['metric']}" for v in rows][::-1]
+    for y, v in enumerate(rows[::-1]):
+        color = VERDICT_COLORS.get(v["verdict"], "#999999")
+        ax.plot([v["change_pct"]], [y], "o", color=color)
+        if v.get("ci_pct"):
+            low, high = (max(min(c, 500.0), -100.0) for c in v["ci_pct"])
+            ax.plot([low, high], [y, y], color=color, linewidth=2)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    effect = comparison.get("min_effect_pct") or 0
+    for edge in (-effect, effect):
+        ax.axvline(edge, color="#cccccc", linestyle="--", linewidth=0.8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("change after vs before (%), 95% interval (clipped to [-100, +500])")
+    ax.set_title(f"Verdicts ({comparison.get('repeats')} runs per arm; dashed: the minimum "
+                 "effect)")
+    from matplotlib.lines import Line2D
+
+    ax.legend(handles=[Line2D([], [], color=c, marker="o", label=k)
+                       for k, c in VERDICT_COLORS.items()], fontsize=7, loc="lower right")
+    return fig
+
+
+def verdict_summary(comparison: dict[str, Any]) -> str:
+    """One line per verdict, with no figures (they vary between runs): metric and verdict."""
+    return "\n".join(f"{v['comparison']}, {v['metric']}: {v['verdict']}"
+                      for v in comparison.get("verdicts", []))
 
 
 def buffers_by_statement(before: pd.DataFrame, after: pd.DataFrame, top_n: int = 10) -> Figure:
