@@ -125,3 +125,33 @@ def test_bad_pg_bindir_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bin").mkdir()
     with pytest.raises(WorkbenchError, match=r"has no postgres binary \(point it at"):
         EmbeddedServer(home=tmp_path, bindir=tmp_path / "bin")
+
+
+def test_password_files_are_never_readable_by_others(own_server: EmbeddedServer) -> None:
+    """Watch the state folder while the first start runs initdb: no password file is ever seen
+    with group or other permissions (the old code left initdb.pw 0644 for about 0.7 s)."""
+    import threading
+
+    seen: dict[str, set[int]] = {}
+    done = threading.Event()
+    old_umask = os.umask(0o022)
+
+    def watch() -> None:
+        while not done.is_set():
+            for name in ("initdb.pw", "password"):
+                try:
+                    mode = (own_server.root / name).stat().st_mode & 0o777
+                except OSError:
+                    continue
+                seen.setdefault(name, set()).add(mode)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        own_server.start()
+    finally:
+        done.set()
+        watcher.join()
+        os.umask(old_umask)
+    assert "initdb.pw" in seen and "password" in seen  # the watcher did see both files
+    assert seen == {"initdb.pw": {0o600}, "password": {0o600}}

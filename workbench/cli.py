@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from workbench import __version__
-from workbench.dsn import mask_dsn
-from workbench.errors import WorkbenchError
+from workbench.dsn import mask_dsn, redact
+from workbench.errors import Incomplete, WorkbenchError, as_workbench_error
 
 Handler = Callable[[argparse.Namespace], Any]
 
@@ -31,21 +34,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
-    _apply_environment(args)
     try:
+        _apply_environment(args)
         result = args.handler(args)
-    except WorkbenchError as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
-        return 1
+    except Incomplete as exc:
+        print(f"workbench: incomplete: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `workbench doctor --json | head`
         sys.stderr.close()
         return 0
+    except Exception as exc:  # the one error boundary: expected failures become one line
+        known = as_workbench_error(exc)
+        if known is None:
+            traceback.print_exc()
+            print("workbench: internal error: this is a bug in the workbench; please report it "
+                  "with the command you ran and the traceback above", file=sys.stderr)
+            return 1
+        print(f"workbench: error: {redact(str(known))}", file=sys.stderr)
+        return 1
     if isinstance(result, int):
         return result
     return 0
+
+
+EXIT_INCOMPLETE = 3  # a result was saved but is incomplete (see the README's exit codes)
 
 
 def emit(args: argparse.Namespace, payload: Any, text: str | Callable[[], str]) -> None:
@@ -77,10 +92,20 @@ def _common() -> argparse.ArgumentParser:
 
 
 def _apply_environment(args: argparse.Namespace) -> None:
+    """The options every command shares, checked once: --home must be a usable folder,
+    --database a name PostgreSQL keeps as given."""
     for option, variable in (("pg_bindir", "WORKBENCH_PG_BINDIR"), ("home", "WORKBENCH_HOME")):
         value = getattr(args, option, None)
         if value:
             os.environ[variable] = str(value)
+    if getattr(args, "home", None):
+        from workbench.config import workbench_home
+
+        workbench_home()
+    if getattr(args, "database", None) is not None:
+        from workbench.databases import check_name
+
+        check_name(args.database)
 
 
 def opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -161,42 +186,58 @@ def _load(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace) -> int:
     from workbench.runs import RunOptions, run_workload
 
-    defines = dict(d.split("=", 1) for d in args.define or [] if "=" in d)
     options = RunOptions(
         clients=args.clients, jobs=args.jobs,
         duration=None if args.transactions and args.duration is None else (args.duration or 10),
         transactions=args.transactions, rate=args.rate, latency_limit=args.latency_limit,
         protocol=args.protocol, max_tries=args.max_tries, failures_detailed=args.failures_detailed,
         random_seed=args.random_seed, warmup=args.warmup, sampling_rate=args.sampling_rate,
-        defines=defines,
+        defines=_defines(args.define or []),
     )
     run = run_workload(args.target, scripts=args.script, builtin=args.builtin, options=options,
                        database=opt(args, "database"), dsn=opt(args, "dsn"), out=args.out,
-                       reset_stats=not args.no_reset_stats, progress=not opt(args, "json"),
-                       keep_logs=args.keep_logs)
+                       progress=not opt(args, "json"), keep_logs=args.keep_logs)
     summary = run.to_json()
 
     def text() -> str:
         lat = summary["latency_ms"]
+        sample = summary.get("sample") or {}
         lines = [f"{run.status}: {summary['transactions']} transactions, {summary['tps']} tps, "
                  f"{summary['failed']} failed; latency ms p50 {lat['p50']} p95 {lat['p95']} "
-                 f"p99 {lat['p99']} max {lat['max']}"]
+                 f"p99 {lat['p99']} max {lat['max']} (from {sample.get('transactions')} logged "
+                 f"transactions, sampling rate {sample.get('rate')})"]
         lines += [f"  {name:24} {s['transactions']:>8} tx {s['tps']:>9} tps  p95 "
                   f"{(s['latency_ms'] or {}).get('p95')} ms" for name, s in summary["scripts"].items()]
         if summary.get("lag_ms"):
             lines.append(f"  schedule lag ms: mean {summary['lag_ms']['mean']} max {summary['lag_ms']['max']}")
+        if summary.get("sustained") is False:
+            lines.append(f"  the rate of {summary['rate']:g} tps was not sustained")
         if run.manifest.get("reason"):
             lines.append(f"  incomplete: {run.manifest['reason']}")
         lines.append(f"saved in {run.out}")
         return "\n".join(lines)
 
     emit(args, summary, text)
-    return 0
+    return EXIT_INCOMPLETE if run.status != "complete" else 0
+
+
+def _defines(items: list[str]) -> dict[str, str]:
+    """-D NAME=VALUE items; anything else is a usage error, not silently dropped."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise WorkbenchError(f"-D {item!r} is not NAME=VALUE", "e.g. -D n_customers=1000")
+        out[key] = value
+    return out
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from workbench.folders import check_writable
     from workbench.plans import explain_workload
 
+    if args.out:
+        check_writable(Path(args.out))
     capture = explain_workload(
         args.target, sql=args.sql, from_stat_statements=args.from_stat_statements,
         database=opt(args, "database"), dsn=opt(args, "dsn"), analyze=args.analyze,
@@ -211,14 +252,21 @@ def _explain(args: argparse.Namespace) -> int:
             s.plan.text() if s.plan else f"error: {s.error}")
         + "".join(f"\n  hint {h.code}: {h.message}" for h in s.hints)
         for s in capture.statements))
+    failed = [s for s in capture.statements if s.error]
+    if args.sql is not None and failed:
+        raise WorkbenchError(f"the statement was not explained: {failed[0].error}",
+                             "fix the SQL; nothing was executed outside a rolled-back transaction")
+    if failed:
+        print(f"workbench: incomplete: {len(failed)} of {len(capture.statements)} statements "
+              "have no plan (see their errors above)", file=sys.stderr)
+        return EXIT_INCOMPLETE
     return 0
 
 
 def _plan_diff(args: argparse.Namespace) -> int:
-    from workbench.errors import WorkbenchError
-    from workbench.plans import diff_plans, load_plan_file
+    from workbench.plans import diff_plans
 
-    before, after = load_plan_file(args.before), load_plan_file(args.after)
+    before, after = _plans(args.before), _plans(args.after)
     names = [n for n in before if n in after]
     if not names:
         raise WorkbenchError("the two files have no statement in common",
@@ -229,8 +277,28 @@ def _plan_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plans(path: str) -> dict[str, Any]:
+    """A plan file for plan-diff: a file that is JSON but not a plan is a one-line error."""
+    from workbench.plans import load_plan_file
+
+    try:
+        return load_plan_file(path)
+    except UnicodeDecodeError:
+        raise WorkbenchError(f"{path} is not UTF-8 text", "pass a JSON plan file") from None
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        if isinstance(exc, WorkbenchError):
+            raise
+        raise WorkbenchError(f"{path} is not an EXPLAIN plan or a capture of plans",
+                             "pass explain --json / --out output or EXPLAIN (FORMAT JSON) "
+                             "output") from None
+
+
 def _advise(args: argparse.Namespace) -> int:
     from workbench.advisor.advise import DRAWS, advise
+
+    if args.keep and not args.validate:
+        raise WorkbenchError("--keep keeps the indexes --validate builds: it needs --validate",
+                             "add --validate, or drop --keep")
 
     advice = advise(
         args.target, queries=args.queries, from_stat_statements=args.from_stat_statements,
@@ -262,30 +330,74 @@ def _advise(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
-    from workbench.experiments import experiment, signed
+    from workbench.experiments import experiment, interval, signed
 
+    if opt(args, "database"):
+        raise WorkbenchError("experiment measures fresh copies of a template database it loads "
+                             "itself: --database does not apply", "leave --database out")
     exp = experiment(
-        args.dataset, indexes=args.indexes, budget_mb=args.budget_mb, max_indexes=args.max_indexes,
-        clients=args.clients, jobs=args.jobs, duration=args.duration, warmup=args.warmup,
-        repeat=args.repeat, scale=args.scale, seed=args.seed, database=opt(args, "database"),
-        dsn=opt(args, "dsn"), out=args.out, keep=args.keep,
-        allow_destructive=args.allow_destructive, progress=not opt(args, "json"),
+        args.dataset, indexes=args.indexes, sql_file=args.sql, settings=_settings(args.set or []),
+        aa=args.aa, budget_mb=args.budget_mb, max_indexes=args.max_indexes, clients=args.clients,
+        jobs=args.jobs, duration=args.duration_s, warmup=args.warmup, repeat=args.repeat,
+        rate=args.rate, latency=not args.no_latency, order=args.order,
+        min_effect_pct=args.min_effect, scale=args.scale, seed=args.seed, dsn=opt(args, "dsn"),
+        out=args.out, keep=args.keep, progress=not opt(args, "json"),
     )
     doc = exp.to_json()
 
     def text() -> str:
-        c, b, a = doc["change"], doc["before"], doc["after"]
-        lines = [f"before: {b['tps']} tps, p95 {b['latency_ms']['p95']} ms",
-                 f"after:  {a['tps']} tps, p95 {a['latency_ms']['p95']} ms",
-                 f"change: throughput {signed(c['tps_pct'])}, p95 {signed(c['p95_pct'])}, shared "
-                 f"reads per transaction {signed(c['shared_read_pct'])}"]
-        sig = doc.get("significance")
-        if sig:
-            lines.append(f"        {sig['test']}: t = {sig['t']}, p = {sig['p_value']}")
+        lines = [f"{exp.status}: {doc['variant']}; {doc['repeats']} runs per arm, order "
+                 + " ".join("".join("A" if a == "before" else "B" for a in r) for r in doc["order"])]
+        if doc.get("evidence"):
+            lines.append(f"the evidence is thin: {doc['evidence']}")
+        if doc.get("latency"):
+            lines.append(f"latency phase at {doc['latency']['rate']:g} tps "
+                         f"({doc['latency']['rate_source']})")
+        for v in doc["verdicts"]:
+            lines.append(f"  {v['comparison']:24} {v['metric']:18} {signed(v['change_pct']):>8} "
+                         f"{interval(v['ci_pct']):>20}  {v['verdict']}")
         lines += [f"index {i['schema']}.{i['name']}: {i['size_bytes'] / 1e6:.1f} MB, built in "
                   f"{i['seconds']:.1f} s" for i in doc["indexes"]]
         lines += [f"plan {p['statement']}: {p['verdict']}" for p in doc["plans_changed"]]
+        if doc.get("kept_database"):
+            lines.append(f"kept the variant's database as {doc['kept_database']}")
+        lines.append(f"method: {doc['method']}")
         lines.append(f"saved in {doc['out']}")
+        return "\n".join(lines)
+
+    emit(args, doc, text)
+    return EXIT_INCOMPLETE if exp.status != "complete" else 0
+
+
+def _settings(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise WorkbenchError(f"--set {item!r} is not NAME=VALUE", "e.g. --set work_mem=64kB")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from workbench.cleanup import cleanup
+
+    report = cleanup(opt(args, "dsn"), dry_run=args.dry_run, drop_indexes=args.drop_indexes,
+                     drop_templates=args.templates)
+    doc = report.to_json()
+    verb = "would remove" if args.dry_run else "removed"
+
+    def text() -> str:
+        lines = [f"{verb} {len(doc['copies'])} leftover copies, {len(doc['partial_folders'])} "
+                 f"partial folders, {len(doc['temp_folders'])} temporary log folders, "
+                 f"{len(doc['invalid_indexes'])} INVALID indexes"
+                 + (f", {len(doc['templates'])} templates" if args.templates else "")]
+        lines += [f"  copy in use by a running command: {c}" for c in doc["copies_in_use"]]
+        for item in doc["workbench_indexes"]:
+            lines.append(f"  {'dropped' if args.drop_indexes and not args.dry_run else 'kept'} "
+                         f"{item['database']}: {item['index']}"
+                         + ("" if args.drop_indexes else f"  (to drop: workbench cleanup "
+                            f"--drop-indexes, or {item['drop']})"))
         return "\n".join(lines)
 
     emit(args, doc, text)
@@ -409,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("load", parents=[common], help="load a dataset into a new database")
     load.add_argument("dataset", help="dataset name (see `workbench datasets`) or folder")
-    load.add_argument("--scale", type=_number, default=1.0, help="size factor, fractions allowed")
+    load.add_argument("--scale", type=_positive, default=1.0, help="size factor, fractions allowed")
     load.add_argument("--seed", type=_integer, default=42, help="data generation seed")
     load.add_argument("--replace", action="store_true", help="drop and reload an existing database")
     load.add_argument("--allow-destructive", action="store_true",
@@ -421,24 +533,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--script", action="append", metavar="FILE[@W]", help="extra script")
     run.add_argument("--builtin", metavar="NAME[@W]",
                      help="pgbench built-in: tpcb-like, simple-update or select-only")
-    run.add_argument("--clients", type=int, default=8)
-    run.add_argument("--jobs", type=int, help="pgbench threads (default: min(clients, CPUs))")
-    run.add_argument("--duration", type=_number, help="seconds (default 10)")
-    run.add_argument("--transactions", type=int, help="transactions per client instead of a duration")
-    run.add_argument("--rate", type=_number, help="target tps (Poisson schedule; lag reported)")
-    run.add_argument("--latency-limit", type=_number, help="ms: late transactions are counted")
+    run.add_argument("--clients", type=_count, default=8)
+    run.add_argument("--jobs", type=_count, help="pgbench threads (default: min(clients, CPUs))")
+    run.add_argument("--duration", type=_count, help="seconds (default 10)")
+    run.add_argument("--transactions", type=_count,
+                     help="transactions per client instead of a duration")
+    run.add_argument("--rate", type=_positive, help="target tps (Poisson schedule; lag reported)")
+    run.add_argument("--latency-limit", type=_positive, help="ms: late transactions are counted")
     run.add_argument("--protocol", choices=["simple", "extended", "prepared"], default="simple")
-    run.add_argument("--max-tries", type=int, default=1)
+    run.add_argument("--max-tries", type=_whole, default=1)
     run.add_argument("--failures-detailed", action="store_true")
-    run.add_argument("--random-seed", type=int, default=42)
-    run.add_argument("--warmup", type=_number, default=0.0,
-                     help="seconds at the start left out of the statistics")
-    run.add_argument("--sampling-rate", type=_number, help="log only this fraction of transactions")
+    run.add_argument("--random-seed", type=_integer, default=42)
+    run.add_argument("--warmup", type=_whole, default=1,
+                     help="seconds of the same workload run first and left out of every figure; "
+                          "its throughput sizes the log sample (default 1)")
+    run.add_argument("--sampling-rate", type=_positive,
+                     help="log this share of transactions (default: about 2000 a second, from "
+                          "the warm-up); counts and tps always come from pgbench's summary")
     run.add_argument("-D", "--define", action="append", metavar="VAR=VALUE",
                      help="pgbench variable")
     run.add_argument("--out", help="run folder (default runs/<dataset>-<timestamp>)")
-    run.add_argument("--no-reset-stats", action="store_true",
-                     help="do not reset server statistics before the run")
     run.add_argument("--keep-logs", action="store_true", help="also keep pgbench's raw logs")
     run.set_defaults(handler=_run)
 
@@ -446,15 +560,15 @@ def build_parser() -> argparse.ArgumentParser:
                              help="capture EXPLAIN plans of a workload's statements")
     explain.add_argument("target", nargs="?", help="dataset name or folder, script or SQL file")
     explain.add_argument("--sql", help="one SQL statement")
-    explain.add_argument("--from-stat-statements", type=int, metavar="N",
+    explain.add_argument("--from-stat-statements", type=_count, metavar="N",
                          help="the top-N statements of pg_stat_statements (generic plans)")
     explain.add_argument("--analyze", action=argparse.BooleanOptionalAction, default=True,
                          help="EXPLAIN ANALYZE (default) or estimates only")
     explain.add_argument("--allow-writes", action="store_true",
                          help="analyse writes too (inside a transaction that is rolled back)")
     explain.add_argument("--timing-off", action="store_true", help="TIMING OFF (less overhead)")
-    explain.add_argument("--draws", type=int, default=3, help="parameter draws per statement")
-    explain.add_argument("--statement-timeout-ms", type=int, default=10_000)
+    explain.add_argument("--draws", type=_count, default=3, help="parameter draws per statement")
+    explain.add_argument("--statement-timeout-ms", type=_count, default=10_000)
     explain.add_argument("--out", help="save the plans in this folder")
     explain.set_defaults(handler=_explain)
 
@@ -467,11 +581,11 @@ def build_parser() -> argparse.ArgumentParser:
     adv = sub.add_parser("advise", parents=[common], help="recommend indexes for a workload")
     adv.add_argument("target", nargs="?", help="dataset name or folder, or a pgbench script")
     adv.add_argument("--queries", metavar="FILE", help="a SQL file of statements")
-    adv.add_argument("--from-stat-statements", type=int, metavar="N",
+    adv.add_argument("--from-stat-statements", type=_count, metavar="N",
                      help="the top-N statements of pg_stat_statements, weighted by calls")
-    adv.add_argument("--budget-mb", type=_number, default=50.0, help="storage budget (MB)")
-    adv.add_argument("--max-indexes", type=int, help="at most this many indexes")
-    adv.add_argument("--draws", type=int, metavar="N",
+    adv.add_argument("--budget-mb", type=_positive, default=50.0, help="storage budget (MB)")
+    adv.add_argument("--max-indexes", type=_count, help="at most this many indexes")
+    adv.add_argument("--draws", type=_count, metavar="N",
                      help="parameter draws per script statement, costed as their mean (default 5)")
     adv.add_argument("--method", choices=["auto", "hypopg", "build"], default="auto",
                      help="what-if evaluation: HypoPG, or real builds rolled back")
@@ -483,24 +597,58 @@ def build_parser() -> argparse.ArgumentParser:
     adv.set_defaults(handler=_advise)
 
     exp = sub.add_parser("experiment", parents=[common],
-                         help="before/after index experiment on a dataset")
+                         help="compare a baseline with a variant (indexes, SQL, settings) or "
+                              "with itself (--aa)",
+                         description="Every measured run starts from a fresh copy of a template "
+                                     "database; arms alternate (ABBA); throughput under fixed "
+                                     "clients, then latency at a fixed rate; 95% intervals and a "
+                                     "verdict per metric. Exit 3 when the result is incomplete.")
     exp.add_argument("dataset", help="dataset name or folder")
     exp.add_argument("--indexes", default="auto",
-                     help="auto (the advisor's choice) or a SQL file of CREATE INDEX statements")
-    exp.add_argument("--budget-mb", type=_number, default=50.0)
-    exp.add_argument("--max-indexes", type=int)
-    exp.add_argument("--clients", type=int, default=8)
-    exp.add_argument("--jobs", type=int)
-    exp.add_argument("--duration", type=_number, default=20.0, help="seconds per run")
-    exp.add_argument("--warmup", type=_number, default=0.0)
-    exp.add_argument("--repeat", type=int, default=1,
-                     help="alternate before/after this many times (spread and significance)")
-    exp.add_argument("--scale", type=_number, default=1.0)
+                     help="auto (the advisor's choice, the default when no other variant is "
+                          "given) or a SQL file of CREATE INDEX statements")
+    exp.add_argument("--sql", metavar="FILE", help="SQL statements run on the variant's copy")
+    exp.add_argument("--set", action="append", metavar="NAME=VALUE",
+                     help="a setting for the variant's database (ALTER DATABASE ... SET)")
+    exp.add_argument("--aa", action="store_true",
+                     help="A/A check: both arms the same state (must show no significant change)")
+    exp.add_argument("--budget-mb", type=_positive, default=50.0)
+    exp.add_argument("--max-indexes", type=_count)
+    exp.add_argument("--clients", type=_count, default=8)
+    exp.add_argument("--jobs", type=_count)
+    exp.add_argument("--duration", dest="duration_s", type=_count, default=20,
+                     help="seconds per measured run (default 20)")
+    exp.add_argument("--warmup", type=_whole, default=5,
+                     help="seconds of warm-up before each run, left out (default 5)")
+    exp.add_argument("--repeat", type=_count, default=3,
+                     help="runs per arm and phase, interleaved ABBA (default 3)")
+    exp.add_argument("--rate", type=_positive,
+                     help="tps of the latency phase (default: 70%% of the slower arm's throughput)")
+    exp.add_argument("--no-latency", action="store_true",
+                     help="skip the fixed-rate latency phase")
+    exp.add_argument("--order", choices=["abba", "random"], default="abba")
+    exp.add_argument("--min-effect", type=_nonnegative, default=2.0,
+                     help="smallest change (%%) called faster or slower (default 2)")
+    exp.add_argument("--scale", type=_positive, default=1.0)
     exp.add_argument("--seed", type=_integer, default=42)
     exp.add_argument("--out", help="experiment folder (default experiments/<dataset>-<timestamp>)")
-    exp.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
-    exp.add_argument("--allow-destructive", action="store_true")
+    exp.add_argument("--keep", action="store_true",
+                     help="keep the variant's last copy as a database of its own")
     exp.set_defaults(handler=_experiment)
+
+    clean = sub.add_parser("cleanup", parents=[common],
+                           help="remove what killed or interrupted commands left behind",
+                           description="Drops copies of template databases whose process is "
+                                       "gone, staging folders and temporary log folders of dead "
+                                       "processes, and INVALID indexes in the workbench's "
+                                       "databases; lists wb_ indexes (dropped with "
+                                       "--drop-indexes).")
+    clean.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    clean.add_argument("--drop-indexes", action="store_true",
+                       help="also drop wb_ indexes in the workbench's databases")
+    clean.add_argument("--templates", action="store_true",
+                       help="also drop the template databases (a cache; reloaded when needed)")
+    clean.set_defaults(handler=_cleanup)
 
     rep = sub.add_parser("report", parents=[common],
                          help="execute a notebook (or an experiment's report) to shareable HTML")
@@ -523,16 +671,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="migration folder (or file, for lint)")
         p.set_defaults(handler=_migrate, action=action)
         if action == "lint":
-            p.add_argument("--pg-version", type=int, default=18, help="target PostgreSQL major")
+            p.add_argument("--pg-version", type=_count, default=18, help="target PostgreSQL major")
         if action in ("apply", "undo"):
             p.add_argument("--target", help="version to stop at")
         if action in ("apply", "undo", "repair"):
             p.add_argument("--allow-destructive", action="store_true")
         if action == "rehearse":
             p.add_argument("--dataset", help="dataset whose workload runs meanwhile")
-            p.add_argument("--clients", type=int, default=8)
-            p.add_argument("--duration", type=_number, default=30.0)
-            p.add_argument("--scale", type=_number, default=1.0)
+            p.add_argument("--clients", type=_count, default=8)
+            p.add_argument("--duration", type=_count, default=30)
+            p.add_argument("--scale", type=_positive, default=1.0)
             p.add_argument("--out", help="rehearsal folder (default rehearsals/<dataset>-<time>)")
 
     imp = sub.add_parser("impact", parents=[common],
@@ -548,9 +696,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _number(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return value
+
+
+def _nonnegative(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
 
 
 def _integer(text: str) -> int:
@@ -558,6 +723,20 @@ def _integer(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def _whole(text: str) -> int:
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1: {text!r}")
+    return value
 
 
 # Later modules add their commands here: each is a function (subparsers, common parent) -> None.

@@ -11,9 +11,10 @@ class WorkbenchError(Exception):
     'scale must be > 0, got -1 (pass --scale 0.2 or more)'
     """
 
-    def __init__(self, what: str, hint: str | None = None) -> None:
+    def __init__(self, what: str, hint: str | None = None, *, sqlstate: str | None = None) -> None:
         self.what = what
         self.hint = hint
+        self.sqlstate = sqlstate  # PostgreSQL's error code, when PostgreSQL said it
         super().__init__(f"{what} ({hint})" if hint else what)
 
 
@@ -23,3 +24,36 @@ class UnsafeOperation(WorkbenchError):
 
 class ServerUnavailable(WorkbenchError):
     """The PostgreSQL server cannot be reached or started."""
+
+
+class Incomplete(WorkbenchError):
+    """A result was saved but is incomplete (a run aborted, an arm missing): exit status 3."""
+
+
+def as_workbench_error(exc: BaseException) -> WorkbenchError | None:
+    """An expected failure (I/O, decoding, PostgreSQL's errors) as one line; None for a bug.
+
+    >>> str(as_workbench_error(FileNotFoundError(2, "No such file or directory", "x.sql")))
+    'cannot use x.sql: No such file or directory (check the path)'
+    """
+    if isinstance(exc, WorkbenchError):
+        return exc
+    if isinstance(exc, UnicodeDecodeError):
+        return WorkbenchError("a file is not UTF-8 text (binary or another encoding)",
+                              "pass a UTF-8 text file")
+    if isinstance(exc, OSError):
+        where = exc.filename or "a file"
+        return WorkbenchError(f"cannot use {where}: {exc.strerror or exc}",
+                              "check the path" if isinstance(exc, FileNotFoundError)
+                              else "check the path and its permissions")
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return None
+    if isinstance(exc, psycopg.Error):
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        state = getattr(getattr(exc, "diag", None), "sqlstate", None)
+        return WorkbenchError(f"PostgreSQL: {first}",
+                              f"SQLSTATE {state}" if state else "see the server log",
+                              sqlstate=state)
+    return None

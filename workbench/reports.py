@@ -23,7 +23,7 @@ import nbformat
 from workbench.config import workbench_home
 from workbench.dsn import redact
 from workbench.errors import WorkbenchError
-from workbench.folders import read_manifest, write_text
+from workbench.folders import write_text
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 DEFAULT_NOTEBOOK = NOTEBOOKS / "tuning-report.ipynb"
@@ -53,16 +53,25 @@ def inject_parameters(nb: Any, params: dict[str, Any]) -> Any:
     return nb
 
 
+def read_notebook(path: str | Path) -> Any:
+    """A notebook file, with a one-line error when it is missing or is not a notebook."""
+    path = Path(path)
+    if not path.is_file():
+        raise WorkbenchError(f"no notebook at {path}", "pass a .ipynb file or an experiment folder")
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises JSON, validation and decode errors
+        raise WorkbenchError(f"{path} is not a notebook ({type(exc).__name__})",
+                             "pass a Jupyter .ipynb file") from None
+
+
 def execute_notebook(path: str | Path, params: dict[str, Any] | None = None,
                      timeout: int = 1800) -> Any:
     """Execute a notebook with parameters (in its own folder) and return it with outputs."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    path = Path(path)
-    if not path.is_file():
-        raise WorkbenchError(f"no notebook at {path}", "pass a .ipynb file or an experiment folder")
-    nb = inject_parameters(nbformat.read(path, as_version=4), params or {})
+    nb = inject_parameters(read_notebook(path), params or {})
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     # The kernel runs in the notebook's folder: pin the state folder to the caller's, so the
@@ -71,7 +80,8 @@ def execute_notebook(path: str | Path, params: dict[str, Any] | None = None,
     try:
         client.execute(env=env)
     except CellExecutionError as exc:
-        last = [ln for ln in str(exc).splitlines() if ln.strip()][-1:]
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the kernel's colours
+        last = [ln for ln in plain.splitlines() if ln.strip()][-1:]
         raise WorkbenchError(f"{path.name} failed while running: {redact(last[0]) if last else exc}",
                              "run it in Jupyter to see the cell") from None
     return nb
@@ -82,6 +92,11 @@ def render_report(notebook: str | Path, params: dict[str, Any] | None, html_out:
     """Execute a notebook with parameters and write a self-contained, secret-free HTML report."""
     from nbconvert import HTMLExporter
 
+    from workbench.folders import check_writable
+
+    out = Path(html_out)
+    check_writable(out, replace=True)  # before the notebook runs, not after
+    read_notebook(notebook)
     nb = execute_notebook(notebook, params, timeout)
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = no_input
@@ -94,8 +109,6 @@ def render_report(notebook: str | Path, params: dict[str, Any] | None, html_out:
     if leaks:
         raise WorkbenchError(f"the report still holds what looks like a secret ({leaks[0][:12]}...)",
                              "remove credentials from the notebook's outputs")
-    out = Path(html_out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, clean)
     return out
 
@@ -111,8 +124,14 @@ def report_command(target: str | Path, params: dict[str, Any], html: str | Path 
     renders itself. The HTML goes to ``reports/<notebook>.html`` unless ``html`` is given."""
     path = Path(target)
     notebook = path
+    if html:
+        from workbench.folders import check_writable
+
+        check_writable(Path(html), replace=True)
     if path.is_dir():
-        read_manifest(path, kind="experiment")
+        from workbench.experiments import load_experiment
+
+        load_experiment(path)  # a damaged folder is refused before a kernel starts
         notebook = DEFAULT_NOTEBOOK
         params = {**params, "experiment": str(path.resolve())}
     out = Path(html) if html else Path("reports") / f"{notebook.stem}.html"

@@ -94,10 +94,9 @@ class Script:
 
 def read_script(path: Path, name: str | None = None) -> Script:
     """Read a pgbench script file."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read script {path}: {exc.strerror}", "check the path") from None
+    from workbench.folders import read_text
+
+    text = read_text(Path(path), "script")
     return parse_script(text, name or Path(path).stem, Path(path))
 
 

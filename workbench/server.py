@@ -165,7 +165,7 @@ class EmbeddedServer:
         staging.mkdir(mode=0o700)
         password = secrets.token_urlsafe(24)
         pwfile = self.root / "initdb.pw"
-        pwfile.write_text(password + "\n")
+        _write_secret(pwfile, password + "\n")
         for path in (staging, pwfile):
             _chown(path, account)
         try:
@@ -182,8 +182,7 @@ class EmbeddedServer:
         with open(staging / "postgresql.conf", "a") as conf:
             conf.write("\n# Measurement settings, rewritten by the workbench at every start.\n")
             conf.write("include_if_exists = 'workbench.conf'\n")
-        self.password_path.write_text(password + "\n")
-        self.password_path.chmod(0o600)
+        _write_secret(self.password_path, password + "\n")
         staging.rename(self.data_dir)  # atomic: a half-initialised cluster is never used
 
     def _launch(self) -> None:
@@ -343,6 +342,14 @@ def _service_account() -> pwd.struct_passwd | None:
             f"failed: {result.stderr.strip()}",
             "run the workbench as an ordinary user, or set WORKBENCH_DSN to an existing server",
         ) from None
+
+
+def _write_secret(path: Path, text: str) -> None:
+    """A file readable by its owner only from the moment it exists (never 0644, even briefly)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def _chown(path: Path, account: pwd.struct_passwd | None) -> None:

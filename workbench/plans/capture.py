@@ -1,8 +1,11 @@
 """Capturing plans: EXPLAIN for every statement of a workload, with representative parameters.
 
 Reads run ``EXPLAIN (ANALYZE, BUFFERS, SETTINGS, WAL, VERBOSE, FORMAT JSON)`` inside a transaction
-that is rolled back; writes get a plain ``EXPLAIN (FORMAT JSON)`` unless ``allow_writes`` (then
-they are analysed and rolled back too). DDL is refused. A statement that fails or times out is
+that is READ ONLY and rolled back; writes get a plain ``EXPLAIN (FORMAT JSON)`` unless
+``allow_writes`` (then they are analysed, on a database the workbench owns, and rolled back too).
+DDL is refused. Exactly one statement is explained per call: the text is checked for a second
+statement and sent with the extended protocol, which the server refuses to run more than one
+statement with, so ``SELECT 1; COMMIT; DROP TABLE t`` can never commit anything. A statement that fails or times out is
 reported with its error and the others are still captured; a timeout falls back to the estimated
 plan, noted. ``$n`` statements from pg_stat_statements get a generic plan.
 
@@ -13,7 +16,6 @@ plan, noted. ``$n`` statements from pg_stat_statements get a generic plan.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,7 @@ import psycopg
 
 from workbench.connect import connect, dataset_database
 from workbench.errors import WorkbenchError
-from workbench.folders import read_manifest, result_folder, write_json
+from workbench.folders import read_json, read_manifest, read_text, result_folder, write_json
 from workbench.plans.hints import Hint, plan_hints
 from workbench.plans.model import Plan, parse_plan
 
@@ -114,7 +116,7 @@ def load_plans(folder: str | Path) -> PlanCapture:
     """A saved capture, with no database."""
     folder = Path(folder)
     manifest = read_manifest(folder, kind="plans")
-    doc = json.loads((folder / "plans.json").read_text())
+    doc = read_json(folder / "plans.json")
     return capture_from_json(doc, str(manifest.get("server_version", "")))
 
 
@@ -176,6 +178,11 @@ def explain(
 ) -> StatementPlan:
     """EXPLAIN one (already bound) statement; errors are returned, not raised."""
     result = StatementPlan(name, sql, dict(params or {}))
+    from workbench.loader import split_statements
+
+    if len(split_statements(sql)) > 1:
+        result.error = "more than one statement: explain takes one statement at a time"
+        return result
     kind = statement_kind(sql)
     if kind == "ddl":
         result.error = "DDL statements are not explained"
@@ -185,13 +192,21 @@ def explain(
         return result
     text = sql.strip().rstrip(";")
     do_analyze = analyze and not generic and (kind == "read" or allow_writes)
+    if do_analyze and kind == "write":
+        from workbench.databases import require_owned
+
+        try:
+            require_owned(conn, False, "EXPLAIN ANALYZE a write (executed, then rolled back)")
+        except WorkbenchError as exc:
+            result.error = str(exc)
+            return result
     if analyze and kind == "write" and not allow_writes:
         result.note = "write statement: estimated plan only (allow writes to analyse, rolled back)"
     if generic:
         result.note = "generic plan (no parameter values)"
     try:
         result.plan = parse_plan(_explain_raw(conn, text, do_analyze, timing, statement_timeout_ms,
-                                              generic))
+                                              generic, read_only=kind == "read"))
     except psycopg.errors.QueryCanceled:
         result.note = f"statement timeout of {statement_timeout_ms} ms hit: estimated plan only"
         try:
@@ -207,7 +222,7 @@ def explain(
 
 
 def _explain_raw(conn: psycopg.Connection[Any], text: str, analyze: bool, timing: bool,
-                 timeout_ms: int, generic: bool) -> Any:
+                 timeout_ms: int, generic: bool, read_only: bool = True) -> Any:
     version = int(conn.info.server_version)
     options = ["FORMAT JSON", "VERBOSE"]
     if analyze:
@@ -215,10 +230,14 @@ def _explain_raw(conn: psycopg.Connection[Any], text: str, analyze: bool, timing
     if version >= 120000:
         options.append("SETTINGS")
     with conn.transaction(force_rollback=True):
+        if read_only:
+            conn.execute("SET TRANSACTION READ ONLY")
         conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")  # type: ignore[arg-type]
         if generic:
             return explain_generic(conn, text, options)
-        row = conn.execute(f"EXPLAIN ({', '.join(options)}) {text}").fetchone()  # type: ignore[arg-type]
+        # A binary cursor uses the extended protocol: one statement, never a stacked second.
+        with conn.cursor(binary=True) as cur:
+            row = cur.execute(f"EXPLAIN ({', '.join(options)}) {text}").fetchone()  # type: ignore[arg-type]
     return row[0] if row else None
 
 
@@ -279,6 +298,7 @@ def explain_workload(
     from workbench.scripts import bind
 
     with connect(dsn, database=dataset_database(dsn, database, _default_db(target))) as conn:
+        refuse_half_loaded(conn)
         version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
         scale_vars = _loaded_variables(conn)
         results = []
@@ -293,7 +313,11 @@ def explain_workload(
         elif target is not None and Path(target).suffix == ".sql" and _plain_sql(Path(target)):
             from workbench.loader import split_statements
 
-            for index, text in enumerate(split_statements(Path(target).read_text()), start=1):
+            statements = split_statements(read_text(Path(target), "SQL file"))
+            if not statements:
+                raise WorkbenchError(f"{target} holds no SQL statement",
+                                     "pass a file of SQL statements")
+            for index, text in enumerate(statements, start=1):
                 results.append(explain(conn, text, name=f"{Path(target).stem}.{index}",
                                        analyze=analyze, timing=timing, allow_writes=allow_writes,
                                        statement_timeout_ms=statement_timeout_ms))
@@ -347,6 +371,17 @@ def top_statements(conn: psycopg.Connection[Any], n: int) -> list[tuple[str, str
     return [(f"queryid {qid}", str(query)) for qid, query in rows]
 
 
+def refuse_half_loaded(conn: psycopg.Connection[Any]) -> None:
+    """A database the workbench was still loading (or whose load died) is refused, as `run`
+    refuses it: its tables are partial and its statistics missing, so any plan would mislead."""
+    from workbench.databases import read_marker
+    from workbench.loader import check_loaded
+
+    marker = read_marker(conn)
+    if marker and "dataset" in marker and marker.get("load_status") not in (None, "complete"):
+        check_loaded(conn)
+
+
 def _loaded_variables(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     from workbench.databases import read_marker
 
@@ -364,7 +399,9 @@ def _default_db(target: str | Path | None) -> str | None:
 
 def _plain_sql(path: Path) -> bool:
     """A SQL file rather than a pgbench script (no backslash meta-commands, no :variables)."""
-    text = path.read_text()
+    if not path.is_file():
+        return False
+    text = read_text(path, "SQL file")
     return not re.search(r"^\s*\\", text, re.M) and not re.search(r"(?<![:\w]):[A-Za-z_]", text)
 
 
