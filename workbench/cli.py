@@ -192,11 +192,12 @@ def _run(args: argparse.Namespace) -> int:
         transactions=args.transactions, rate=args.rate, latency_limit=args.latency_limit,
         protocol=args.protocol, max_tries=args.max_tries, failures_detailed=args.failures_detailed,
         random_seed=args.random_seed, warmup=args.warmup, sampling_rate=args.sampling_rate,
-        defines=_defines(args.define or []),
+        defines=_defines(args.define or []), connect_each_transaction=args.connect,
     )
     run = run_workload(args.target, scripts=args.script, builtin=args.builtin, options=options,
-                       database=opt(args, "database"), dsn=opt(args, "dsn"), out=args.out,
-                       progress=not opt(args, "json"), keep_logs=args.keep_logs)
+                       database=opt(args, "database"), dsn=opt(args, "dsn"), via=args.via,
+                       pool_size=args.pool_size, out=args.out, progress=not opt(args, "json"),
+                       keep_logs=args.keep_logs)
     summary = run.to_json()
 
     def text() -> str:
@@ -210,6 +211,12 @@ def _run(args: argparse.Namespace) -> int:
                   f"{(s['latency_ms'] or {}).get('p95')} ms" for name, s in summary["scripts"].items()]
         if summary.get("lag_ms"):
             lines.append(f"  schedule lag ms: mean {summary['lag_ms']['mean']} max {summary['lag_ms']['max']}")
+        if summary.get("pool"):
+            pool = summary["pool"]
+            lines.append(f"  pool ({run.manifest['route']}): up to {pool.get('cl_waiting_max')} "
+                         f"clients waiting, longest wait {pool.get('maxwait_ms')} ms")
+        if summary.get("connection_ms") is not None:
+            lines.append(f"  average connection time {summary['connection_ms']} ms")
         if summary.get("sustained") is False:
             lines.append(f"  the rate of {summary['rate']:g} tps was not sustained")
         if run.manifest.get("reason"):
@@ -341,7 +348,9 @@ def _experiment(args: argparse.Namespace) -> int:
         jobs=args.jobs, duration=args.duration_s, warmup=args.warmup, repeat=args.repeat,
         rate=args.rate, latency=not args.no_latency, order=args.order,
         min_effect_pct=args.min_effect, scale=args.scale, seed=args.seed, dsn=opt(args, "dsn"),
-        out=args.out, keep=args.keep, progress=not opt(args, "json"),
+        out=args.out, keep=args.keep, progress=not opt(args, "json"), via=args.via,
+        pool_size=args.pool_size, protocol=args.protocol, connect_each_transaction=args.connect,
+        baseline=_baseline(args.baseline_via),
     )
     doc = exp.to_json()
 
@@ -367,6 +376,77 @@ def _experiment(args: argparse.Namespace) -> int:
 
     emit(args, doc, text)
     return EXIT_INCOMPLETE if exp.status != "complete" else 0
+
+
+def _baseline(via: str | None) -> Any:
+    if not via:
+        return None
+    from workbench.experiments import Variant
+    from workbench.pooler import Route
+
+    return Variant(route=Route.parse(via))
+
+
+def _route_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--via", help="how the clients connect: direct (default), tcp (127.0.0.1 "
+                                      "with the password), pgbouncer[:transaction|:session], or "
+                                      "a pooler's DSN")
+    parser.add_argument("--pool-size", type=_count,
+                        help="PgBouncer's default_pool_size (server connections), with --via")
+    parser.add_argument("-C", "--connect", action="store_true",
+                        help="a new connection per transaction (pgbench -C): connection churn")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from workbench.sweeps import parse_list, sweep
+
+    if opt(args, "database"):
+        raise WorkbenchError("sweep measures fresh copies of a template database it loads "
+                             "itself: --database does not apply", "leave --database out")
+    result = sweep(
+        args.dataset, clients=parse_list(args.clients),
+        pool_sizes=parse_list(args.pool_sizes) if args.pool_sizes else None,
+        scales=parse_list(args.scales, whole=False) if args.scales else None, via=args.via,
+        pool_size=args.pool_size, rate=args.rate, repeat=args.repeat, duration=args.duration_s,
+        warmup=args.warmup, protocol=args.protocol, connect_each_transaction=args.connect,
+        seed=args.seed, dsn=opt(args, "dsn"), out=args.out, p99_factor=args.p99_factor,
+        progress=not opt(args, "json"))
+    doc = result.to_json()
+
+    def text() -> str:
+        from workbench.experiments import interval
+
+        lines = [f"{result.status}: {len(doc['points'])} points x {doc['repeat']} runs"]
+        for p in doc["points"]:
+            ci = [100 * (p["tps_low"] / p["tps"] - 1), 100 * (p["tps_high"] / p["tps"] - 1)] \
+                if p.get("tps_low") else None
+            lines.append(f"  scale {p['scale']:g} {p['route']:>28} {p['clients']:>5} clients: "
+                         f"{p['tps']:>10} tps {interval(ci):>18}  p95 {p['p95']} ms  p99 "
+                         f"{p['p99']} ms  failed {p['failed']}")
+        from workbench.plots import sweep_summary
+
+        lines.append(sweep_summary(doc["knees"]))
+        lines.append(f"saved in {doc['out']}")
+        return "\n".join(lines)
+
+    emit(args, doc, text)
+    return EXIT_INCOMPLETE if result.status != "complete" else 0
+
+
+def _pooler(args: argparse.Namespace) -> int:
+    from workbench.pooler import poolers
+
+    found = poolers()
+    if args.action == "stop":
+        stopped = sum(b.stop() for b in found)
+        emit(args, {"stopped": stopped}, f"stopped {stopped} PgBouncer(s)")
+        return 0
+    states = [b.status() for b in found]
+    emit(args, states, lambda: "\n".join(
+        f"{'running' if s['running'] else 'stopped'}  pgbouncer:{s['mode']} pool size "
+        f"{s['pool_size']}  port {s['port']}  (PgBouncer {s['version']})" for s in states)
+        or "no PgBouncer has been started")
+    return 0
 
 
 def _settings(items: list[str]) -> dict[str, str]:
@@ -554,6 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="pgbench variable")
     run.add_argument("--out", help="run folder (default runs/<dataset>-<timestamp>)")
     run.add_argument("--keep-logs", action="store_true", help="also keep pgbench's raw logs")
+    _route_options(run)
     run.set_defaults(handler=_run)
 
     explain = sub.add_parser("explain", parents=[common],
@@ -634,7 +715,48 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", help="experiment folder (default experiments/<dataset>-<timestamp>)")
     exp.add_argument("--keep", action="store_true",
                      help="keep the variant's last copy as a database of its own")
+    exp.add_argument("--via", help="the variant: the after arm's clients go through a pooler "
+                                   "(pgbouncer[:transaction|:session], or a pooler's DSN)")
+    exp.add_argument("--pool-size", type=_count, help="PgBouncer's default_pool_size for --via")
+    exp.add_argument("--baseline-via", help="how both arms' clients connect unless --via says "
+                                            "otherwise: direct (default) or tcp")
+    exp.add_argument("--protocol", choices=["simple", "extended", "prepared"], default="simple")
+    exp.add_argument("-C", "--connect", action="store_true",
+                     help="a new connection per transaction (pgbench -C): connection churn")
     exp.set_defaults(handler=_experiment)
+
+    swp = sub.add_parser("sweep", parents=[common],
+                         help="throughput and latency against clients (pool size, scale), with "
+                              "intervals and the knee",
+                         description="One run per point and repeat, each from a fresh copy of "
+                                     "the template, points in a seeded random order per round. "
+                                     "Exit 3 when the sweep is incomplete (completed points "
+                                     "are kept).")
+    swp.add_argument("dataset", help="dataset name or folder")
+    swp.add_argument("--clients", default="1,2,4,8,16", help="increasing client counts, e.g. "
+                                                              "1,4,16,64")
+    swp.add_argument("--pool-sizes", help="increasing PgBouncer pool sizes to sweep (implies "
+                                          "--via pgbouncer:transaction)")
+    swp.add_argument("--scales", help="increasing dataset scales: one curve each")
+    swp.add_argument("--rate", type=_positive,
+                     help="a fixed offered load (tps) at every point instead of closed loop")
+    swp.add_argument("--repeat", type=_count, default=3)
+    swp.add_argument("--duration", dest="duration_s", type=_count, default=10)
+    swp.add_argument("--warmup", type=_whole, default=2)
+    swp.add_argument("--protocol", choices=["simple", "extended", "prepared"], default="simple")
+    swp.add_argument("--seed", type=_integer, default=42)
+    swp.add_argument("--p99-factor", type=_positive, default=2.0,
+                     help="the latency knee: where p99 exceeds this multiple of its lowest")
+    swp.add_argument("--out", help="sweep folder (default sweeps/<dataset>-<timestamp>)")
+    _route_options(swp)
+    swp.set_defaults(handler=_sweep)
+
+    pool = sub.add_parser("pooler", help="the PgBouncers the workbench started")
+    pool_sub = pool.add_subparsers(title="actions", metavar="ACTION")
+    for name, text in (("status", "which PgBouncers run, on which port"),
+                       ("stop", "stop every PgBouncer (server stop does it too)")):
+        action = pool_sub.add_parser(name, parents=[common], help=text, description=text)
+        action.set_defaults(handler=_pooler, action=name)
 
     clean = sub.add_parser("cleanup", parents=[common],
                            help="remove what killed or interrupted commands left behind",

@@ -58,6 +58,7 @@ from workbench.intervals import METHOD, MIN_EFFECT_PCT, difference
 from workbench.loader import split_statements
 from workbench.plans.capture import PlanCapture, explain_workload, load_plans
 from workbench.plans.diff import diff_plans
+from workbench.pooler import Route, check_protocol
 from workbench.runs import Run, RunOptions, load_run, run_workload
 from workbench.target import Target
 
@@ -75,11 +76,17 @@ class Variant:
     indexes: list[str] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
+    route: Route | None = None  # how the arm's clients connect (direct, tcp, a pooler)
 
     @property
     def empty(self) -> bool:
         """True for an A/A experiment (nothing changes)."""
-        return not (self.indexes or self.statements or self.settings)
+        return not (self.indexes or self.statements or self.settings or self.route)
+
+    @property
+    def changes_data(self) -> bool:
+        """Whether the variant changes the copy (anything but the route)."""
+        return bool(self.indexes or self.statements or self.settings)
 
     def describe(self) -> str:
         """One line for reports.
@@ -94,6 +101,8 @@ class Variant:
             parts.append(f"{len(self.statements)} SQL statement(s)")
         if self.settings:
             parts.append("settings " + ", ".join(f"{k}={v}" for k, v in self.settings.items()))
+        if self.route:
+            parts.append(f"clients via {self.route.label}")
         return "; ".join(parts) or "nothing (A/A: both arms are the same state)"
 
     def apply(self, copy: Target) -> list[BuiltIndex]:
@@ -186,9 +195,11 @@ def experiment(
     dataset: str | Path | Dataset = "shop", *, indexes: str | Path | list[str] | None = "auto",
     sql_file: str | Path | None = None, statements: list[str] | None = None,
     settings: dict[str, str] | None = None, aa: bool = False,
-    baseline: Variant | None = None, budget_mb: float = 50.0,
+    baseline: Variant | None = None, via: str | None = None, pool_size: int | None = None,
+    budget_mb: float = 50.0,
     max_indexes: int | None = None, clients: int = 8, jobs: int | None = None,
     duration: float = 20, warmup: float = 5, repeat: int = 3, rate: float | None = None,
+    protocol: str = "simple", connect_each_transaction: bool = False,
     latency: bool = True, order: str = "abba", min_effect_pct: float = MIN_EFFECT_PCT,
     scale: float = 1.0, seed: int = 42, dsn: str | None = None, out: str | Path | None = None,
     keep: bool = False, progress: bool = True,
@@ -197,35 +208,42 @@ def experiment(
 
     The variant is ``indexes`` ("auto": the advisor's choice within ``budget_mb``; a SQL file of
     CREATE INDEX statements; or a list of them), plus any ``statements`` / ``sql_file`` and
-    database ``settings``. ``baseline`` is applied to both arms first (e.g. the indexes already
+    database ``settings``, and ``via`` (with ``pool_size``): the after arm's clients go through
+    a pooler, e.g. ``pgbouncer:transaction``. ``baseline`` is applied to both arms first (e.g. the indexes already
     in production, so the variant is measured against the tuned state). ``keep`` keeps the last
     "after" copy as a database of its own.
     """
     ds = dataset if isinstance(dataset, Dataset) else get_dataset(dataset)
     _check_options(repeat, min_effect_pct, rate, order)
     options = RunOptions(clients=clients, jobs=jobs, duration=duration, warmup=warmup,
-                         random_seed=seed)
+                         random_seed=seed, protocol=protocol,
+                         connect_each_transaction=connect_each_transaction)
     options.validate()
     folder = Path(out) if out else Path("experiments") / f"{ds.name}-{timestamp()}"
     check_writable(folder)
     extra = list(statements or []) + (_read_sql(Path(sql_file)) if sql_file else [])
-    if aa and (extra or settings or (indexes not in (None, "auto"))):
+    if aa and (extra or settings or via or (indexes not in (None, "auto"))):
         raise WorkbenchError("an A/A experiment changes nothing: --aa takes no variant",
-                             "drop --indexes / --sql / --set, or drop --aa")
-    automatic = not (aa or extra or settings)
+                             "drop --indexes / --sql / --set / --via, or drop --aa")
+    route = Route.parse(via, pool_size) if via or pool_size else None
+    base = baseline or Variant()
+    for chosen in (route, base.route):
+        if chosen:
+            check_protocol(chosen, protocol)
+    automatic = not (aa or extra or settings or route)
     given = _given_indexes(indexes, automatic)  # read (and checked) before anything is loaded
     clean_leftovers(resolve_dsn(dsn))
     template = ensure_template(ds, scale=scale, seed=seed, dsn=dsn, progress=progress)
     ddls, advice_doc = (given, None) if given is not None else \
         _advised(ds, template, budget_mb, max_indexes)
-    variant = Variant(ddls, extra, dict(settings or {}))
+    variant = Variant(ddls, extra, dict(settings or {}), route)
     if variant.empty and not aa:
         raise WorkbenchError("no index to try: the advisor recommended none within the budget"
                              if indexes == "auto" else "the variant changes nothing",
                              "raise --budget-mb, pass --indexes FILE, --sql FILE or --set, or "
                              "run an A/A check with --aa")
     measure = _Measurement(ds, template, variant, options, repeat, order, seed, rate, latency,
-                           keep, progress, baseline or Variant())
+                           keep, progress, base)
     with result_folder(folder, kind="experiment") as staged:
         error = measure.all(staged.path)
         comparison = compare(measure, min_effect_pct)
@@ -287,9 +305,20 @@ class _Measurement:
                 self.phase("latency", folder)
         except (Exception, KeyboardInterrupt) as exc:
             self.error = exc
+            self.recover(folder)
             if not any(self.runs[p][a] for p in PHASES for a in ARMS):
                 raise
         return self.error
+
+    def recover(self, folder: Path) -> None:
+        """A run saved just before an interruption, before it was recorded, counts too."""
+        for path in sorted((folder / "runs").glob("*/manifest.json")):
+            label = path.parent.name
+            if label not in self.run_order:
+                phase, arm, _ = label.split("-")
+                run = load_run(path.parent)
+                self.runs[phase][arm].append(run)
+                self.run_order.append(label)
 
     def default_rate(self) -> tuple[float, str]:
         means = {arm: statistics.fmean(r.summary["tps"] for r in self.runs["throughput"][arm])
@@ -310,8 +339,9 @@ class _Measurement:
                     and round_no == last_round
                 with fresh_copy(self.template, keep=keep) as copy:
                     self.prepare(copy, arm, label)
-                    run = run_workload(on=copy, options=opts, out=folder / "runs" / label,
-                                       progress=self.progress)
+                    route = (self.variant.route if arm == "after" else None) or self.baseline.route
+                    run = run_workload(on=route.apply(copy) if route else copy, options=opts,
+                                       out=folder / "runs" / label, progress=self.progress)
                     self.runs[phase][arm].append(run)
                     self.run_order.append(label)
                     self.timeline.append(_span(label, run))
@@ -329,9 +359,9 @@ class _Measurement:
     def prepare(self, copy: Target, arm: str, label: str) -> None:
         """The baseline on both copies, the variant on the "after" copy, then the same settling
         for both arms."""
-        if not self.baseline.empty:
+        if self.baseline.changes_data:
             self.baseline.apply(copy)
-        if arm == "after" and not self.variant.empty:
+        if arm == "after" and self.variant.changes_data:
             started = time.time()
             built = self.variant.apply(copy)
             self.timeline.append({"kind": "variant", "label": f"variant {label}",
@@ -417,6 +447,11 @@ def _phase_comparison(runs: dict[str, list[Run]], phase: str, min_effect: float
     for key in LATENCY_METRICS:
         metrics[key] = difference(values("before", _latency(key)), values("after", _latency(key)),
                                   higher_is_better=False, min_effect_pct=min_effect)
+    connection = lambda run: run.summary.get("connection_ms")  # noqa: E731 - with -C only
+    if values("before", connection) or values("after", connection):
+        metrics["connection_ms"] = difference(values("before", connection),
+                                              values("after", connection),
+                                              higher_is_better=False, min_effect_pct=min_effect)
     reads = difference(values("before", _reads), values("after", _reads), higher_is_better=False,
                        min_effect_pct=min_effect)
     metrics["shared_read_per_tx"] = {**reads, "verdict": None}
@@ -438,6 +473,8 @@ def _phase_comparison(runs: dict[str, list[Run]], phase: str, min_effect: float
     doc: dict[str, Any] = {
         "metrics": metrics, "scripts": scripts, "verdicts": verdicts,
         "runs": {arm: [_run_row(r) for r in runs[arm]] for arm in ARMS},
+        "routes": {arm: sorted({r.manifest.get("route") or "direct" for r in runs[arm]})
+                   for arm in ARMS},
     }
     if phase == "latency":
         doc["sustained"] = {arm: all(r.summary.get("sustained", True) for r in runs[arm])
@@ -470,7 +507,8 @@ def _run_row(run: Run) -> dict[str, Any]:
     lat = run.summary.get("latency_ms") or {}
     return {"out": run.out.name, "status": run.status, "tps": run.summary.get("tps"),
             "p50": lat.get("p50"), "p95": lat.get("p95"), "p99": lat.get("p99"),
-            "failed": run.summary.get("failed"), "sample": run.summary.get("sample")}
+            "failed": run.summary.get("failed"), "sample": run.summary.get("sample"),
+            "pool": run.summary.get("pool"), "connection_ms": run.summary.get("connection_ms")}
 
 
 def arm_summary(runs: list[Run]) -> dict[str, Any]:

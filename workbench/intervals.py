@@ -77,6 +77,25 @@ def difference(before: Sequence[float], after: Sequence[float], *, higher_is_bet
     return out
 
 
+def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE
+                  ) -> tuple[float | None, float | None, float | None]:
+    """The geometric mean of per-run values and its t-interval (on the logarithms, as for
+    differences): (mean, low, high); no interval from one value.
+
+    >>> [round(v, 1) for v in mean_interval([100.0, 110.0, 105.0])]
+    [104.9, 93.2, 118.1]
+    """
+    logs = [math.log(v) for v in values if v is not None and v > 0 and math.isfinite(v)]
+    if not logs:
+        return None, None, None
+    center = statistics.fmean(logs)
+    if len(logs) < 2:
+        return math.exp(center), None, None
+    half = t_quantile(0.5 + confidence / 2, len(logs) - 1) * statistics.stdev(logs) / \
+        math.sqrt(len(logs))
+    return math.exp(center), math.exp(center - half), math.exp(center + half)
+
+
 def verdict(change_pct: float | None, ci_pct: Sequence[float] | None, *, higher_is_better: bool,
             min_effect_pct: float = MIN_EFFECT_PCT) -> str:
     """faster / slower / no significant change, from an estimate and its interval.

@@ -74,6 +74,7 @@ class Summary:
     lag_avg_ms: float | None = None
     lag_max_ms: float | None = None
     initial_connection_ms: float | None = None
+    average_connection_ms: float | None = None
     tps: float | None = None
     aborted: bool = False
     scripts: list[ScriptSummary] = field(default_factory=list)
@@ -114,6 +115,8 @@ _FIELDS: list[tuple[re.Pattern[str], Any]] = [
      lambda s, m: (setattr(s, "lag_avg_ms", float(m[1])), setattr(s, "lag_max_ms", float(m[2])))),
     (re.compile(rf"^initial connection time = ({_NUM}) ms"),
      lambda s, m: setattr(s, "initial_connection_ms", float(m[1]))),
+    (re.compile(rf"^average connection time = ({_NUM}) ms"),
+     lambda s, m: setattr(s, "average_connection_ms", float(m[1]))),
     (re.compile(rf"^tps = ({_NUM})"), lambda s, m: setattr(s, "tps", float(m[1]))),
 ]
 # "pgbench (18.6)", "pgbench (15.18 (Debian 15.18-0+deb12u1), server 18.6)"

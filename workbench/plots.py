@@ -277,3 +277,57 @@ def waits_over_time(waits: pd.DataFrame, title: str = "") -> Figure:
     ax.set_ylabel("sessions")
     ax.set_title(title or "Sessions by wait event type over time")
     return fig
+
+
+SERIES_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
+def sweep_curves(points: pd.DataFrame, knees: list[dict[str, Any]] | None = None,
+                 x: str = "clients") -> Figure:
+    """Throughput, and p95/p99 latency, against clients (or pool size), one line per series with
+    its 95% band; the throughput knee of each series marked with a dashed line."""
+    fig = Figure(figsize=(9, 6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    series_cols = [c for c in ("scale", "route", "pool_size") if c in points and c != x]
+    groups = points.groupby(series_cols, dropna=False, sort=True) if series_cols else \
+        [((), points)]
+    for i, (key, part) in enumerate(groups):
+        part = part.sort_values(x)
+        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        key = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{c} {v:g}" if isinstance(v, float) and not np.isnan(v) else
+                          f"{v}" for c, v in zip(series_cols, key, strict=True)
+                          if v is not None and not (isinstance(v, float) and np.isnan(v)))
+        top.plot(part[x], part["tps"], marker="o", color=color, label=label or None)
+        top.fill_between(part[x], part["tps_low"].fillna(part["tps"]),
+                         part["tps_high"].fillna(part["tps"]), color=color, alpha=0.2)
+        for metric, style in (("p95", "-"), ("p99", ":")):
+            bottom.plot(part[x], part[metric], linestyle=style, marker="o", color=color,
+                        label=f"{metric} {label}".strip())
+            bottom.fill_between(part[x], part[f"{metric}_low"].fillna(part[metric]),
+                                part[f"{metric}_high"].fillna(part[metric]), color=color,
+                                alpha=0.12)
+        for knee in knees or []:
+            if x == "clients" and knee.get("throughput_knee") and knee["series"].endswith(
+                    str(part["route"].iloc[0])):
+                top.axvline(knee["throughput_knee"], color=color, linestyle="--", linewidth=0.8)
+    for ax in (top, bottom):
+        ax.set_xscale("log", base=2)
+    top.set_ylabel("throughput (tps)")
+    bottom.set_ylabel("latency (ms, log): p95 solid, p99 dotted")
+    bottom.set_yscale("log")
+    bottom.set_xlabel("pool size (server connections)" if x == "pool_size" else "clients")
+    top.set_title(f"Throughput and latency against {x.replace('_', ' ')} (bands: 95% intervals; "
+                  "dashed: the knee)")
+    top.legend(fontsize=8)
+    return fig
+
+
+def sweep_summary(knees: list[dict[str, Any]]) -> str:
+    """One line per series: where throughput peaks and stops growing (no figures)."""
+    lines = []
+    for k in knees:
+        lines.append(f"{k['series']}: throughput reaches 95% of its peak at "
+                     f"{k['throughput_knee']} clients; p99 climbs past {k['p99_factor']:g}x its "
+                     f"lowest at {k['p99_knee'] or 'no tested'} clients")
+    return "\n".join(lines)

@@ -97,6 +97,7 @@ class RunOptions:
     warmup: float = 1.0
     sampling_rate: float | None = None
     progress_interval: int = 1
+    connect_each_transaction: bool = False  # pgbench -C: a new connection per transaction
     defines: dict[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -164,6 +165,7 @@ class Run:
     stats: StatsDelta
     waits: pd.DataFrame
     locks: pd.DataFrame
+    pools: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def status(self) -> str:
@@ -199,9 +201,9 @@ class Run:
 def run_workload(
     target: str | Path | Dataset | None = None, *, scripts: list[str] | None = None,
     builtin: str | None = None, options: RunOptions | None = None, database: str | None = None,
-    dsn: str | None = None, on: Target | None = None, out: str | Path | None = None,
-    progress: bool = True, sample_waits: float | None = 1.0, keep_logs: bool = False,
-    **option_values: Any,
+    dsn: str | None = None, on: Target | None = None, via: str | None = None,
+    pool_size: int | None = None, out: str | Path | None = None, progress: bool = True,
+    sample_waits: float | None = 1.0, keep_logs: bool = False, **option_values: Any,
 ) -> Run:
     """Run a dataset's weighted mix (or scripts / a built-in) under pgbench and save a run folder.
 
@@ -209,7 +211,9 @@ def run_workload(
     ``FILE[@W]``; ``on`` is a resolved :class:`~workbench.target.Target` (else one is resolved
     from ``target``, ``dsn`` and ``database``). Any :class:`RunOptions` field can be given as a
     keyword (``clients=8, duration=20``). ``keep_logs`` also saves pgbench's raw per-transaction
-    log files under ``logs/``. Server statistics are never reset: every figure is a difference
+    log files under ``logs/``. ``via`` sends the clients through a pooler
+    (``pgbouncer[:mode]`` with ``pool_size``, or a pooler's DSN); the pooler's pool metrics are
+    then sampled every second. Server statistics are never reset: every figure is a difference
     of snapshots taken around the measured run.
     """
     opts = options or RunOptions(**option_values)
@@ -217,6 +221,12 @@ def run_workload(
     dataset, mix = _mix(on.dataset if on is not None and target is None else target, scripts,
                         builtin)
     where = on or resolve_target(dataset, dsn=dsn, database=database)
+    if via is not None or pool_size is not None:
+        from workbench.pooler import Route, check_protocol
+
+        route = Route.parse(via, pool_size)
+        check_protocol(route, opts.protocol)
+        where = route.apply(where)
     folder = Path(out) if out else Path("runs") / f"{dataset.name if dataset else mix[0].name}-" \
         f"{timestamp()}"
     check_writable(folder)
@@ -246,11 +256,14 @@ def run_workload(
             before = snapshot(conn)
         started = time.time()
         sampler = WaitSampler(where.dsn, sample_waits).start() if sample_waits else None
+        pools = _pool_sampler(where)
         try:
             code, stdout, stderr, progress_rows = _execute(argv, env, opts, progress)
         finally:
             if sampler:
                 sampler.stop()
+            if pools:
+                pools.stop()
         ended = time.time()
         try:
             with connect(where.dsn) as conn:
@@ -285,6 +298,10 @@ def run_workload(
                                                           "lag_ms", "failed", "skipped"])
     waits = sampler.frame() if sampler else pd.DataFrame()
     locks = sampler.lock_frame() if sampler else pd.DataFrame()
+    if pools:
+        summary["pool"] = pool_summary(pools.frame())
+    if parsed.average_connection_ms is not None:
+        summary["connection_ms"] = parsed.average_connection_ms
     manifest = {
         "dataset": dataset.name if dataset else None, "scale": marker.get("scale"),
         "seed": marker.get("seed"), "database": where.describe(), "route": where.route,
@@ -297,15 +314,38 @@ def run_workload(
         "started_at": _iso(started), "ended_at": _iso(ended), "status": status, "reason": reason,
         "warmup_s": opts.warmup, "stats_missing": stats.missing, "stats_resets": stats.resets,
         "waits_error": sampler.error if sampler else None,
+        "pool_error": pools.error if pools else None,
     }
     with result_folder(folder, kind="run") as staged:
         staged.manifest.update(manifest)
         _save(staged.path, summary, frame, progress_frame, stats, waits, locks, stdout, stderr)
+        if pools:
+            pools.frame().to_csv(staged.path / "pools.csv", index=False)
         if raw_logs:
             (staged.path / "logs").mkdir()
             for file_name, content in raw_logs.items():
                 (staged.path / "logs" / file_name).write_bytes(content)
-    return Run(folder, read_manifest(folder), summary, frame, progress_frame, stats, waits, locks)
+    return Run(folder, read_manifest(folder), summary, frame, progress_frame, stats, waits, locks,
+               pools.frame() if pools else pd.DataFrame())
+
+
+def _pool_sampler(where: Target) -> Any:
+    if not where.pooler_admin:
+        return None
+    from workbench.pooler import PoolSampler
+
+    return PoolSampler(where.pooler_admin, where.database).start()
+
+
+def pool_summary(pools: pd.DataFrame) -> dict[str, Any]:
+    """What the pooler's clients went through: waiting clients (mean, max), the longest wait,
+    server connections in use (max)."""
+    if pools.empty:
+        return {"samples": 0}
+    return {"samples": len(pools), "cl_waiting_mean": round(float(pools["cl_waiting"].mean()), 2),
+            "cl_waiting_max": int(pools["cl_waiting"].max()),
+            "maxwait_ms": round(1000 * float(pools["maxwait_s"].max()), 3),
+            "sv_active_max": int(pools["sv_active"].max())}
 
 
 def choose_sampling_rate(opts: RunOptions, warmup_tps: float | None) -> float:
@@ -390,7 +430,7 @@ def load_run(folder: str | Path) -> Run:
                              "the run folder is damaged: run the workload again") from None
     return Run(folder, manifest, summary, frame, _csv(folder / "progress.csv"),
                StatsDelta.load(folder / "stats"), _csv(folder / "waits.csv"),
-               _csv(folder / "locks.csv"))
+               _csv(folder / "locks.csv"), _csv(folder / "pools.csv"))
 
 
 def build_command(bench: Path, opts: RunOptions, mix: list[ScriptRef], defines: dict[str, str],
@@ -419,6 +459,8 @@ def build_command(bench: Path, opts: RunOptions, mix: list[ScriptRef], defines: 
         argv += ["-L", f"{opts.latency_limit:g}"]
     if opts.max_tries != 1:
         argv += [f"--max-tries={opts.max_tries}"]
+    if opts.connect_each_transaction:
+        argv += ["-C"]
     if opts.failures_detailed:
         argv += ["--failures-detailed"]
     if opts.random_seed is not None:

@@ -116,7 +116,11 @@ class EmbeddedServer:
         return self.dsn()
 
     def stop(self) -> bool:
-        """Stop the server and every process it started; return whether it was running."""
+        """Stop the server and every process it started (and the PgBouncers of this state
+        folder, which would be left pointing at nothing); return whether it was running."""
+        from workbench.pooler import stop_all
+
+        stop_all(self.home)
         with self._lock():
             pid = self._running_pid()
             if pid is None:

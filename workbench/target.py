@@ -31,6 +31,7 @@ class Target:
     dataset: Dataset | None = None
     client_dsn: str | None = None
     route: str = "direct"
+    pooler_admin: str | None = None  # a managed PgBouncer's admin console, for its pool metrics
 
     @property
     def database(self) -> str:
