@@ -46,7 +46,9 @@ def test_pgbouncer_is_private_loopback_only_and_stops_clean(shop: str, tmp_path:
     port = bouncer.start()
     assert bouncer.start() == port  # idempotent
     config = (bouncer.root / "pgbouncer.ini").read_text()
-    assert "listen_addr = 127.0.0.1" in config and "unix_socket_dir =\n" in config
+    assert "listen_addr = 127.0.0.1" in config and "auth_type = hba" in config
+    assert bouncer.socket_dir().stat().st_mode & 0o777 == 0o700  # its socket: private
+    assert "host all all 127.0.0.1/32 scram-sha-256" in (bouncer.root / "hba.conf").read_text()
     userlist = bouncer.root / "userlist.txt"
     assert userlist.stat().st_mode & 0o777 == 0o600
     password = (bouncer.root / "password").read_text().strip()
@@ -58,6 +60,20 @@ def test_pgbouncer_is_private_loopback_only_and_stops_clean(shop: str, tmp_path:
         assert pwd.getpwuid(owner).pw_name == "workbench"
     assert bouncer.stop() is True
     assert pid not in _pgbouncer_pids() and bouncer.status()["running"] is False
+
+
+def test_more_clients_than_max_connections_fail_direct_and_queue_pooled(
+        shop: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "shop", "--database", "wbtest_pool", "--clients", "250", "--jobs", "2",
+                 "--duration", "2", "--out", str(tmp_path / "direct")])
+    err = capsys.readouterr().err
+    assert code == 1 and "more clients than the server's max_connections" in err
+    run = run_workload("shop", dsn=shop, clients=250, jobs=2, duration=2, warmup=1,
+                       via="pgbouncer:transaction", pool_size=4, out=tmp_path / "pooled",
+                       progress=False)
+    assert run.status == "complete" and run.summary["transactions"] > 0
+    assert run.summary["pool"]["cl_waiting_max"] > 200  # queued at the pooler, not refused
+    assert run.summary["pool"]["sv_active_max"] <= 4
 
 
 def test_a_run_through_transaction_pooling_queues_clients_on_few_server_connections(
@@ -80,8 +96,9 @@ def test_connection_churn_reports_connection_time_direct_and_pooled(shop: str,
                                                                       tmp_path: Path) -> None:
     direct = run_workload("shop", dsn=shop, clients=2, duration=2, via="tcp",
                           connect_each_transaction=True, out=tmp_path / "d", progress=False)
-    pooled = run_workload("shop", dsn=shop, clients=2, duration=2, via="pgbouncer:transaction",
-                          connect_each_transaction=True, out=tmp_path / "p", progress=False)
+    pooled = run_workload("shop", dsn=shop, clients=2, duration=2,
+                          via="pgbouncer:transaction:tcp", connect_each_transaction=True,
+                          out=tmp_path / "p", progress=False)
     assert "-C" in direct.manifest["pgbench"]["command"].split()
     assert direct.summary["connection_ms"] > 0 and pooled.summary["connection_ms"] > 0
     assert direct.manifest["route"] == "tcp" and pooled.manifest["route"].startswith("pgbouncer")
@@ -104,6 +121,7 @@ def test_prepared_statements_through_transaction_pooling_are_refused_on_old_pgbo
 @pytest.mark.parametrize(("argv", "code", "says"), [
     (["--via", "pgbouncer", "--pool-size", "0"], 2, "must be a whole number >= 1"),
     (["--via", "pgbouncer:sideways"], 1, "unknown pool mode"),
+    (["--via", "pgbouncer:session:transaction"], 1, "unknown pool mode"),
     (["--via", "nonsense"], 1, "neither pgbouncer[:mode] nor a DSN"),
     (["--pool-size", "4"], 1, "--pool-size needs a pooler"),
     (["--via", "postgresql://u@127.0.0.1:1/x"], 1, "the warm-up failed"),

@@ -61,6 +61,7 @@ class Route:
     mode: str = "transaction"
     pool_size: int = DEFAULT_POOL_SIZE
     dsn: str | None = None
+    tcp: bool = False  # to a managed PgBouncer: over 127.0.0.1 with the password, not its socket
 
     @classmethod
     def parse(cls, via: str | None, pool_size: int | None = None) -> Route:
@@ -81,12 +82,14 @@ class Route:
                 raise WorkbenchError("--pool-size needs a pooler", "add --via pgbouncer")
             return cls("tcp", "none", 0)
         if via.startswith("pgbouncer"):
-            _, _, mode = via.partition(":")
-            mode = mode or "transaction"
-            if mode not in MODES:
-                raise WorkbenchError(f"unknown pool mode {mode!r} in --via {via}",
-                                     f"use pgbouncer:{' or pgbouncer:'.join(MODES)}")
-            return cls("pgbouncer", mode, pool_size or DEFAULT_POOL_SIZE)
+            parts = via.split(":")[1:]
+            tcp = "tcp" in parts
+            modes = [p for p in parts if p != "tcp"] or ["transaction"]
+            if len(modes) > 1 or modes[0] not in MODES:
+                raise WorkbenchError(f"unknown pool mode {':'.join(modes)!r} in --via {via}",
+                                     f"use pgbouncer:{' or pgbouncer:'.join(MODES)}, "
+                                     "optionally followed by :tcp")
+            return cls("pgbouncer", modes[0], pool_size or DEFAULT_POOL_SIZE, tcp=tcp)
         if "=" in via or "://" in via:
             from workbench.dsn import parse
 
@@ -97,11 +100,11 @@ class Route:
 
     @property
     def label(self) -> str:
-        """direct / tcp / pgbouncer:transaction(8) / pooler DSN host."""
+        """direct / tcp / pgbouncer:transaction(8) / pgbouncer:transaction:tcp(8) / pooler."""
         if self.kind == "tcp":
             return "tcp"
         if self.kind == "pgbouncer":
-            return f"pgbouncer:{self.mode}({self.pool_size})"
+            return f"pgbouncer:{self.mode}{':tcp' if self.tcp else ''}({self.pool_size})"
         if self.kind == "dsn":
             from workbench.dsn import describe
 
@@ -123,8 +126,8 @@ class Route:
                            pooler_admin=None)
         bouncer = PgBouncer(mode=self.mode, pool_size=self.pool_size, server_dsn=target.dsn)
         bouncer.start()
-        return replace(target, client_dsn=bouncer.client_dsn(target.database), route=self.label,
-                       pooler_admin=bouncer.client_dsn("pgbouncer"))
+        return replace(target, client_dsn=bouncer.client_dsn(target.database, tcp=self.tcp),
+                       route=self.label, pooler_admin=bouncer.client_dsn("pgbouncer"))
 
 
 def tcp_dsn(database: str) -> str:
@@ -222,9 +225,16 @@ class PgBouncer:
         verifier = self._verifier(server["dsn"])
         _write_private(self.root / "userlist.txt", f'"{server["user"]}" "{verifier}"\n')
         _write_private(self.root / "password", server["password"] + "\n")
-        (self.root / "pgbouncer.ini").write_text(self._config(server, port, version))
-        for name in ("userlist.txt", "pgbouncer.ini", "password"):
+        # Its private socket (0700, like the server's) trusts; 127.0.0.1 asks for the password.
+        (self.root / "hba.conf").write_text("local all all trust\n"
+                                            "host all all 127.0.0.1/32 scram-sha-256\n")
+        sock = self.socket_dir()
+        sock.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sock.chmod(0o700)
+        (self.root / "pgbouncer.ini").write_text(self._config(server, port, version, sock))
+        for name in ("userlist.txt", "pgbouncer.ini", "password", "hba.conf"):
             _chown(self.root / name, account)
+        _chown(sock, account)
         _chown(self.root, account)
         (self.root / "pgbouncer.pid").unlink(missing_ok=True)
         kwargs: dict[str, Any] = {}
@@ -264,17 +274,21 @@ class PgBouncer:
         self.state_path.unlink(missing_ok=True)
         return True
 
-    def client_dsn(self, database: str) -> str:
-        """The DSN clients use to reach ``database`` through this PgBouncer (with the password:
-        keep it out of anything shown or saved; :func:`workbench.dsn.redact` knows it)."""
+    def client_dsn(self, database: str, *, tcp: bool = False) -> str:
+        """The DSN clients use to reach ``database`` through this PgBouncer: its private socket
+        (no password, as the server's own socket), or with ``tcp`` 127.0.0.1 with the password
+        (keep that out of anything shown or saved; :func:`workbench.dsn.redact` knows it)."""
         state = self._state()
         if not state:
             raise WorkbenchError("PgBouncer is not running", "start it with --via pgbouncer")
-        password = (self.root / "password").read_text().strip()
         from psycopg.conninfo import make_conninfo
 
         from workbench.dsn import parse
 
+        if not tcp:
+            return make_conninfo(host=str(self.socket_dir()), port=str(state["port"]),
+                                 user=state["user"], dbname=database)
+        password = (self.root / "password").read_text().strip()
         dsn = make_conninfo(host="127.0.0.1", port=str(state["port"]), user=state["user"],
                             dbname=database, password=password)
         parse(dsn)  # remembers the password as a secret to scrub
@@ -317,15 +331,28 @@ class PgBouncer:
                                  "start the embedded server with `workbench server start`")
         return str(row[0])
 
-    def _config(self, server: dict[str, str], port: int, version: tuple[int, int]) -> str:
+    def socket_dir(self) -> Path:
+        """Its private socket folder (a short one in /tmp when the path would be too long)."""
+        preferred = self.root / "sock"
+        if len(str(preferred)) + len("/.s.PGSQL.65535") > 100:
+            import hashlib
+
+            digest = hashlib.sha1(str(self.root).encode()).hexdigest()[:12]
+            preferred = Path("/tmp") / f"workbench-pgbouncer-{digest}"
+        return preferred
+
+    def _config(self, server: dict[str, str], port: int, version: tuple[int, int],
+                sock: Path) -> str:
         lines = [
             "[databases]",
             f"* = host={server['host']} port={server['port']}",
             "[pgbouncer]",
             "listen_addr = 127.0.0.1",
             f"listen_port = {port}",
-            "unix_socket_dir =",
-            "auth_type = scram-sha-256",
+            f"unix_socket_dir = {sock}",
+            "unix_socket_mode = 0600",
+            "auth_type = hba",
+            f"auth_hba_file = {self.root / 'hba.conf'}",
             f"auth_file = {self.root / 'userlist.txt'}",
             f"admin_users = {server['user']}",
             f"stats_users = {server['user']}",

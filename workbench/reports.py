@@ -71,6 +71,7 @@ def execute_notebook(path: str | Path, params: dict[str, Any] | None = None,
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    path = Path(path)
     nb = inject_parameters(read_notebook(path), params or {})
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent.resolve())}})

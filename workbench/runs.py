@@ -493,7 +493,7 @@ def _warmup(bench: Path, opts: RunOptions, mix: list[ScriptRef], defines: dict[s
     if code != 0 and parsed.tps is None:
         last = next((ln.strip() for ln in reversed(stderr.splitlines()) if ln.strip()), "")
         raise WorkbenchError(f"the warm-up failed (pgbench exit {code}): {redact(last)}",
-                             "check the scripts with `workbench explain`, and the server")
+                             _hint(stderr))
     return Warmup(argv, parsed.tps, code)
 
 
@@ -587,9 +587,16 @@ def _status(code: int, parsed: Summary, frame: pd.DataFrame, stderr: str
     last = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "")
     if frame.empty and not parsed.processed:
         raise WorkbenchError(f"pgbench measured nothing (exit {code}): {redact(last)}",
-                             "check the scripts with `workbench explain`, and the server")
+                             _hint(stderr))
     why = "some clients aborted" if parsed.aborted or code == 2 else f"pgbench exited with {code}"
     return "incomplete", f"{why}: {redact(last)}" if last else why
+
+
+def _hint(stderr: str) -> str:
+    if "too many clients" in stderr:
+        return ("more clients than the server's max_connections: use a pooler (--via "
+                "pgbouncer) or fewer clients")
+    return "check the scripts with `workbench explain`, and the server"
 
 
 def _pg_env(dsn: str) -> dict[str, str]:
