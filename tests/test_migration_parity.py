@@ -131,6 +131,17 @@ def test_every_divergence_is_in_the_readme_table() -> None:
             assert f"`{rule}`" in table, f"{path.name}: divergence {rule} is not in the README"
 
 
+def test_the_readme_documents_every_rule_and_the_current_figures() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("### Lint rules"):readme.index("### Where the workbench")]
+    assert [name for name in RULES if f"`{name}`" not in section] == []
+    figures = agreement()
+    assert f"{figures['cases']} migrations covering every rule" in section.replace("\n", " ")
+    assert f"squawk reports {figures['squawk']} (rule, statement) findings and the workbench " \
+           f"{figures['workbench']}; all {figures['both']} are squawk's too, and the " \
+           f"{figures['diverging']} others" in section.replace("\n", " ")
+
+
 def test_the_corpus_covers_every_rule() -> None:
     ours = {rule for path in CASES for _, rule in our_findings(path)}
     theirs = {rule for found in squawk_findings().values() for _, rule in found}

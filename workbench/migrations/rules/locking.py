@@ -363,6 +363,7 @@ def require_timeout_settings(ctx: FileContext) -> None:
         elif possibly_slow(node):
             for name, rule in wanted.items():
                 if state[name] == "missing":
-                    ctx.report(rule, stmt, None, f"no SET {name} before a statement that takes "
-                               "locks: it can queue every query behind it")
+                    why = "a blocked lock queues every query behind it" \
+                        if name == "lock_timeout" else "nothing stops it if it runs long"
+                    ctx.report(rule, stmt, None, f"no SET {name} before this statement: {why}")
                     state[name] = "reported"
