@@ -291,6 +291,26 @@ def test_lock_is_flyways_advisory_lock_and_serialises_runners(fresh_db: str,
     assert [r[1] for r in rows(fresh_db)] == ["1", "2", "3"]
 
 
+def test_first_runs_racing_on_an_empty_database_create_one_history(fresh_db: str,
+                                                                    tmp_path: Path) -> None:
+    folder = folder_with(tmp_path, "V1__create_accounts.sql", "V2__add_email.sql")
+    errors: list[Exception] = []
+
+    def runner() -> None:
+        try:
+            apply(fresh_db, folder)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=runner) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [r[:2] for r in rows(fresh_db)] == [(1, "1"), (2, "2")]
+
+
 def test_failed_concurrent_index_leaves_no_invalid_index_and_retry_rebuilds(
         fresh_db: str, tmp_path: Path) -> None:
     load_fixture(fresh_db, "applied_1_2.sql")

@@ -98,11 +98,11 @@ def _session(dsn: str | None, database: str | None, allow_destructive: bool, act
              schema: str, lock_wait: float) -> Iterator[psycopg.Connection[Any]]:
     with connect(dsn, database=database) as conn:
         require_owned(conn, allow_destructive, action)
-        ensure_history(conn, schema)
-        if schema != "public":  # Flyway runs migrations with its schema first on search_path
-            conn.execute("SELECT set_config('search_path', quote_ident(%s) || ', ' || "
-                         "current_setting('search_path'), false)", [schema])
         with migration_lock(conn, schema, lock_wait):
+            ensure_history(conn, schema)  # under the lock: two first runs cannot both create it
+            if schema != "public":  # Flyway runs migrations with its schema first on search_path
+                conn.execute("SELECT set_config('search_path', quote_ident(%s) || ', ' || "
+                             "current_setting('search_path'), false)", [schema])
             yield conn
 
 
