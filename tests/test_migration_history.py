@@ -5,6 +5,7 @@ files, and no INVALID index left behind by a failed concurrent build."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import threading
@@ -367,7 +368,7 @@ def test_failed_reindex_concurrently_leaves_no_invalid_copy(fresh_db: str,
         "SET statement_timeout = '1s';\nREINDEX INDEX CONCURRENTLY accounts_pkey;\n")
     writer = psycopg.connect(fresh_db, autocommit=False)
     writer.execute("INSERT INTO accounts (name) VALUES ('in flight')")  # left open
-    finish = threading.Timer(2.5, writer.rollback)
+    finish = threading.Timer(4.0, writer.rollback)
     finish.start()
     try:
         with pytest.raises(WorkbenchError) as caught:
@@ -389,3 +390,31 @@ def test_a_folder_that_fails_to_parse_applies_nothing(fresh_db: str, tmp_path: P
     with connect(fresh_db) as conn:
         assert conn.execute("SELECT to_regclass('accounts'), to_regclass('flyway_schema_history')"
                             ).fetchone() == (None, None)
+
+
+def test_cli_wires_each_action(fresh_db: str, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.cli import main
+
+    load_fixture(fresh_db, "gap_2.sql")
+    folder = str(folder_with(tmp_path, "V1__create_accounts.sql", "V2__add_email.sql",
+                             "V3__add_status.sql", "U2__add_email.sql", "U3__add_status.sql"))
+    common = ["--dsn", fresh_db, "--json"]
+    assert main(["migrate", "validate", folder, *common]) == 1
+    assert "not applied to database: 2" in capsys.readouterr().err
+    assert main(["migrate", "validate", folder, "--out-of-order", *common]) == 1  # still pending
+    capsys.readouterr()
+    assert main(["migrate", "apply", folder, "--out-of-order", *common]) == 0
+    assert [d["version"] for d in json.loads(capsys.readouterr().out)] == ["2"]
+    assert main(["migrate", "info", folder, *common]) == 0
+    assert [r["state"] for r in json.loads(capsys.readouterr().out)] == [
+        "Success", "Success", "Out of Order"]
+    assert main(["migrate", "undo", folder, "--target", "2", *common]) == 0
+    assert [d["script"] for d in json.loads(capsys.readouterr().out)] == [
+        "U2__add_email.sql", "U3__add_status.sql"]
+    assert main(["migrate", "repair", folder, *common]) == 0
+    assert json.loads(capsys.readouterr().out) == {"removed": 0, "deleted": [], "aligned": []}
+    with connect(fresh_db) as conn:
+        conn.execute("DROP TABLE flyway_schema_history")
+    assert main(["migrate", "baseline", "--version", "5", *common]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == "5"
