@@ -225,14 +225,17 @@ def existing_object_additions(ctx: FileContext) -> None:
             ctx.report("ban-alter-sequence-values", stmt, None,
                        "changing a sequence changes values generated for clients")
     for stmt, cmd, offset in ctx.alter_table_cmds(OBJ.OBJECT_FOREIGN_TABLE):
-        if cmd.subtype in (AT.AT_AddConstraint, AT.AT_SetNotNull):
+        if cmd.subtype == AT.AT_AddColumn:
+            ctx.report("ban-add-column", stmt, offset,
+                       "a new column changes the rows clients receive")
+        elif cmd.subtype in (AT.AT_AddConstraint, AT.AT_SetNotNull):
             ctx.report("ban-new-write-restriction", stmt, offset,
                        "a foreign table constraint can reject writes of running code")
 
 
 def _write_restriction(ctx: FileContext, stmt: Any, cmd: Any, offset: int) -> None:
     restricting = {CON.CONSTR_CHECK, CON.CONSTR_FOREIGN, CON.CONSTR_UNIQUE, CON.CONSTR_PRIMARY,
-                   CON.CONSTR_EXCLUSION}
+                   CON.CONSTR_EXCLUSION, CON.CONSTR_NOTNULL}
     if cmd.subtype == AT.AT_AddConstraint and cmd.def_.contype in restricting:
         ctx.report("ban-new-write-restriction", stmt, offset,
                    "a new constraint can reject writes of running code, even NOT VALID")

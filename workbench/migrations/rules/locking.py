@@ -307,8 +307,9 @@ def require_concurrent_partition_detach(ctx: FileContext) -> None:
 def require_concurrent_reindex(ctx: FileContext) -> None:
     """REINDEX without CONCURRENTLY blocks reads and writes of the table."""
     for stmt in ctx.statements:
-        if isinstance(stmt.node, ast.ReindexStmt) and not has_option(stmt.node.params,
-                                                                      "concurrently"):
+        node = stmt.node
+        if isinstance(node, ast.ReindexStmt) and not has_option(node.params, "concurrently") \
+                and node.kind.name != "REINDEX_OBJECT_SYSTEM":  # SYSTEM cannot be concurrent
             ctx.report("require-concurrent-reindex", stmt, None,
                        "REINDEX without CONCURRENTLY locks out reads and writes while it runs")
 
