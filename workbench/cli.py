@@ -501,53 +501,79 @@ def _migrate(args: argparse.Namespace) -> int:
     if args.action == "lint":
         from workbench.migrations.lint import lint
 
-        result = lint(args.folder, pg_version=args.pg_version)
+        result = lint(args.folder, pg_version=args.pg_version,
+                      assume_in_transaction=args.assume_in_transaction,
+                      include=_names(args.include), exclude=_names(args.exclude), dsn=dsn,
+                      database=database)
         emit(args, result.to_json(), lambda: "\n".join(
             [f"{f.file}:{f.line}: {f.severity}[{f.rule}] {f.message}\n    safe: {f.safe_alternative}"
              for f in result.findings] + [f"{n['file']}:{n['line']}: note: {n['note']}"
                                           for n in result.notes]) or "no findings")
         return 1 if result.errors else 0
     if args.action == "rehearse":
-        from workbench.migrations.rehearse import rehearse
-
-        if not args.dataset:
-            from workbench.errors import WorkbenchError
-
-            raise WorkbenchError("rehearse needs --dataset", "e.g. --dataset shop")
-        r = rehearse(Path(args.folder), args.dataset, clients=args.clients, duration=args.duration,
-                     scale=args.scale, dsn=dsn, database=database, out=args.out,
-                     progress=not opt(args, "json"))
-        s = r.summary
-        emit(args, r.to_json(), lambda: (
-            f"{s['status']}: {s['tps']} tps, {s['failed']} failed transactions; apply "
-            f"{s['apply']['seconds']} s, undo {s['undo']['seconds']} s; "
-            f"{s['lock_waits']['blocked_sessions']} sessions waited on locks "
-            f"({s['lock_waits']['blocked_by_migration']['sessions']} behind the migration); "
-            f"schema restored: {s['schema_restored']}; saved in {r.out}"))
+        return _rehearse(args, dsn, database)
+    if args.action == "baseline":
+        done = history.baseline(dsn, version=args.version, description=args.description,
+                                database=database, allow_destructive=args.allow_destructive)
+        emit(args, done, f"baselined at version {done['version']}")
         return 0
-    folder = Path(args.folder)
+    folder = Path(args.folder) if args.folder else None
+    if args.action == "repair":
+        fixed = history.repair(dsn, folder, database=database,
+                               allow_destructive=args.allow_destructive)
+        emit(args, fixed, f"removed {fixed['removed']} failed rows; marked deleted: "
+                          f"{', '.join(fixed['deleted']) or 'none'}; realigned: "
+                          f"{', '.join(fixed['aligned']) or 'none'}")
+        return 0
+    assert folder is not None
     if args.action == "apply":
         done = history.apply(dsn, folder, target=args.target, database=database,
-                             allow_destructive=args.allow_destructive)
+                             allow_destructive=args.allow_destructive,
+                             out_of_order=args.out_of_order, mixed=args.mixed)
     elif args.action == "undo":
         done = history.undo(dsn, folder, target=args.target, database=database,
-                            allow_destructive=args.allow_destructive)
+                            allow_destructive=args.allow_destructive, mixed=args.mixed)
     elif args.action == "info":
-        rows = history.info(dsn, folder, database=database)
+        rows = history.info(dsn, folder, database=database, out_of_order=args.out_of_order)
         emit(args, rows, lambda: "\n".join(
-            f"{r['version']:>6}  {r['state']:<9} {r['script']}" for r in rows))
-        return 0
-    elif args.action == "repair":
-        removed = history.repair(dsn, database=database, allow_destructive=args.allow_destructive)
-        emit(args, {"removed": removed}, f"removed {removed} failed rows")
+            f"{r['version'] or '':>8}  {r['type']:<8} {r['state']:<15} {r['script']}"
+            for r in rows) or "no migrations")
         return 0
     else:
-        history.validate(dsn, folder, database=database)
+        history.validate(dsn, folder, database=database, out_of_order=args.out_of_order)
         emit(args, {"valid": True}, "the history matches the files")
         return 0
     emit(args, [d.to_json() for d in done], lambda: "\n".join(
         f"{d.kind} {d.script} ({d.seconds} s)" for d in done) or "nothing to do")
     return 0
+
+
+def _names(values: list[str] | None) -> list[str]:
+    return [n.strip() for v in values or () for n in v.split(",") if n.strip()]
+
+
+def _rehearse(args: argparse.Namespace, dsn: str | None, database: str | None) -> int:
+    from pathlib import Path
+
+    from workbench.migrations.rehearse import rehearse
+
+    if not args.dataset:
+        from workbench.errors import WorkbenchError
+
+        raise WorkbenchError("rehearse needs --dataset", "e.g. --dataset shop")
+    r = rehearse(Path(args.folder), args.dataset, clients=args.clients, duration=args.duration,
+                 scale=args.scale, dsn=dsn, database=database, out=args.out,
+                 progress=not opt(args, "json"))
+    s = r.summary
+    emit(args, r.to_json(), lambda: (
+        f"{s['status']}: {s['tps']} tps, {s['failed']} failed transactions; apply "
+        f"{s['apply']['seconds']} s, undo {s['undo']['seconds']} s; "
+        f"{s['lock_waits']['blocked_sessions']} sessions waited on locks "
+        f"({s['lock_waits']['blocked_by_migration']['sessions']} behind the migration); "
+        f"schema restored: {s['schema_restored']}; "
+        + (f"FAILURES: {'; '.join(s['failures'])}; " if s.get("failures") else "")
+        + f"saved in {r.out}"))
+    return 1 if s.get("failures") else 0
 
 
 def _impact(args: argparse.Namespace) -> int:
@@ -782,22 +808,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", help="Flyway-style migrations: lint, apply, undo, rehearse")
     mig_sub = mig.add_subparsers(title="actions", metavar="ACTION")
-    for action, text in (("lint", "zero-downtime lint (exit 1 on an error finding)"),
-                         ("apply", "apply pending migrations"), ("undo", "undo applied migrations"),
-                         ("info", "migrations and their state"),
-                         ("validate", "check the history against the files"),
-                         ("repair", "remove failed rows from the history"),
+    for action, text in (("lint", "zero-downtime lint with squawk's rules (exit 1 on an error)"),
+                         ("apply", "validate, then apply pending migrations"),
+                         ("undo", "undo the latest (or down to --target) applied migrations"),
+                         ("info", "migrations and their Flyway states"),
+                         ("validate", "check the history against the files as Flyway does"),
+                         ("repair", "remove failed rows, mark missing ones deleted, realign"),
+                         ("baseline", "record that the schema is at a version already"),
                          ("rehearse", "apply and undo under load on a fresh copy of a dataset")):
         p = mig_sub.add_parser(action, parents=[common], help=text, description=text)
-        p.add_argument("folder", nargs="?" if action == "repair" else None, default=".",
-                       help="migration folder (or file, for lint)")
+        if action != "baseline":
+            p.add_argument("folder", nargs="?" if action == "repair" else None,
+                           help="migration folder (or file, for lint)")
         p.set_defaults(handler=_migrate, action=action)
         if action == "lint":
-            p.add_argument("--pg-version", type=_count, default=18, help="target PostgreSQL major")
+            p.add_argument("--pg-version", default="18",
+                           help="target PostgreSQL version, as squawk's --pg-version (e.g. 13.0)")
+            p.add_argument("--assume-in-transaction", action="store_true",
+                           help="judge each file as wrapped in one transaction (squawk's flag)")
+            p.add_argument("--include", action="append", metavar="RULES",
+                           help="opt-in rules to switch on (comma-separated)")
+            p.add_argument("--exclude", action="append", metavar="RULES",
+                           help="rules to switch off (comma-separated)")
         if action in ("apply", "undo"):
-            p.add_argument("--target", help="version to stop at")
-        if action in ("apply", "undo", "repair"):
+            p.add_argument("--target", help="apply up to / undo down to (inclusive) this version")
+            p.add_argument("--mixed", action="store_true",
+                           help="allow files mixing transactional and non-transactional "
+                                "statements (each statement then runs on its own)")
+        if action in ("apply", "info", "validate"):
+            p.add_argument("--out-of-order", action="store_true",
+                           help="apply pending versions below the latest applied one")
+        if action in ("apply", "undo", "repair", "baseline"):
             p.add_argument("--allow-destructive", action="store_true")
+        if action == "baseline":
+            p.add_argument("--version", default="1", help="baseline version (default 1)")
+            p.add_argument("--description", default="<< Flyway Baseline >>")
         if action == "rehearse":
             p.add_argument("--dataset", help="dataset whose workload runs meanwhile")
             p.add_argument("--clients", type=_count, default=8)

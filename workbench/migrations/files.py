@@ -2,8 +2,11 @@
 ``U<version>__<description>.sql`` (undo), ``R__<description>.sql`` (repeatable).
 
 Versions compare numerically by dotted parts (``V1_1`` is 1.1, as in Flyway; 1.10 > 1.9).
-Checksums are Flyway's: CRC32 over the file's lines in UTF-8 without their line breaks (a BOM
-removed), as a signed 32-bit integer, so a history shared with Flyway agrees.
+Checksums are Flyway's (``ChecksumCalculator``): the file is read line by line as Java's
+``BufferedReader.readLine`` splits it (on ``\n``, ``\r`` and ``\r\n`` only, nothing else), one
+byte-order mark is removed from the first line, and CRC32 runs over the lines' UTF-8 bytes without
+their line breaks; the result is stored as a signed 32-bit integer. A history shared with Flyway
+therefore agrees. Statements come from PostgreSQL's own parser (:mod:`.sqltext`).
 
 >>> folder = read_migrations(Path("datasets/shop/migrations"))     # doctest: +SKIP
 >>> [m.version_text for m in folder.versioned]                     # doctest: +SKIP
@@ -18,31 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.migrations.sqltext import SqlText, Statement, parse_sql_text
 
 _NAME = re.compile(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<desc>.+)\.sql$")
 _REPEATABLE = re.compile(r"^R__(?P<desc>.+)\.sql$")
-_NON_TRANSACTIONAL = [
-    re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b", re.I),
-    re.compile(r"^\s*DROP\s+INDEX\s+CONCURRENTLY\b", re.I),
-    re.compile(r"^\s*REINDEX\b.*\bCONCURRENTLY\b", re.I | re.S),
-    re.compile(r"^\s*(VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM)\b", re.I),
-    re.compile(r"^\s*ALTER\s+TABLE\b.*\bDETACH\s+PARTITION\b.*\bCONCURRENTLY\b", re.I | re.S),
-]
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One statement of a file and the line it starts on."""
-
-    line: int
-    sql: str
-
-    @property
-    def transactional(self) -> bool:
-        """False for statements PostgreSQL refuses inside a transaction block."""
-        return not any(p.match(self.sql) for p in _NON_TRANSACTIONAL)
-
-
 @dataclass
 class Migration:
     """A migration file."""
@@ -54,6 +36,7 @@ class Migration:
     description: str
     checksum: int
     statements: list[Statement] = field(default_factory=list)
+    sql: SqlText | None = field(default=None, repr=False)
 
     @property
     def script(self) -> str:
@@ -64,6 +47,13 @@ class Migration:
     def transactional(self) -> bool:
         """True when every statement can run inside one transaction."""
         return all(s.transactional for s in self.statements)
+
+    @property
+    def mixed(self) -> list[Statement]:
+        """The non-transactional statements of a file that also has transactional ones (Flyway
+        refuses such a file unless ``mixed`` is on), else ``[]``."""
+        outside = [s for s in self.statements if not s.transactional]
+        return outside if outside and len(outside) < len(self.statements) else []
 
     @property
     def flyway_type(self) -> str:
@@ -98,59 +88,24 @@ def parse_version(text: str) -> tuple[int, ...]:
 
 
 def flyway_checksum(text: str) -> int:
-    """Flyway's checksum: CRC32 of the lines (UTF-8, without line breaks, BOM removed), signed.
+    """Flyway's checksum of a file's text (see the module docstring), signed like Java's int.
 
-    >>> flyway_checksum("SELECT 1;\\n") == flyway_checksum("SELECT 1;\\r\\n")
+    >>> flyway_checksum("SELECT 1;\\n") == flyway_checksum("SELECT 1;\\r\\n") == flyway_checksum("SELECT 1;")
     True
+    >>> flyway_checksum("123\\r\\n456\\r789\\n") == -873187034   # CRC-32 check value 0xCBF43926
+    True
+    >>> flyway_checksum("a\\fb") == flyway_checksum("ab")   # form feed is no line break for Java
+    False
     """
-    crc = 0
-    for index, line in enumerate(text.splitlines()):
-        if index == 0:
-            line = line.lstrip("\ufeff")
-        crc = zlib.crc32(line.encode("utf-8"), crc)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    crc = zlib.crc32(re.sub("[\r\n]", "", text).encode("utf-8"))
     return crc - (1 << 32) if crc >= 1 << 31 else crc
 
 
-def split_statements(text: str) -> list[Statement]:
-    """Statements on top-level semicolons, with the line each starts on (comments, quotes,
-    dollar quotes and double-quoted identifiers respected)."""
-    pattern = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|(\$\w*\$).*?\1|;",
-                         re.DOTALL)
-    statements: list[Statement] = []
-    buffer: list[str] = []
-    start: int | None = None
-    pos = 0
-
-    def flush(end: int) -> None:
-        nonlocal buffer, start
-        sql = "".join(buffer).strip()
-        if sql and start is not None:
-            statements.append(Statement(start, sql))
-        buffer, start = [], None
-
-    def note_start(chunk: str, offset: int) -> None:
-        nonlocal start
-        if start is None and chunk.strip():
-            lead = len(chunk) - len(chunk.lstrip())
-            start = text.count("\n", 0, offset + lead) + 1
-
-    for match in pattern.finditer(text):
-        chunk = text[pos:match.start()]
-        note_start(chunk, pos)
-        buffer.append(chunk)
-        token = match.group(0)
-        if token == ";":
-            flush(match.start())
-        elif token.startswith(("--", "/*")):
-            buffer.append(" ")
-        else:
-            note_start(token, match.start())
-            buffer.append(token)
-        pos = match.end()
-    note_start(text[pos:], pos)
-    buffer.append(text[pos:])
-    flush(len(text))
-    return statements
+def split_statements(text: str, name: str = "<sql>") -> list[Statement]:
+    """Statements with the line each starts on, as PostgreSQL's parser splits them."""
+    return parse_sql_text(text, name).statements
 
 
 def read_migration(path: Path) -> Migration:
@@ -168,13 +123,14 @@ def read_migration(path: Path) -> Migration:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkbenchError(f"cannot read {path}: {exc}", "check the file") from None
+    sql = parse_sql_text(text.removeprefix("\ufeff"), str(path))
     if repeat:
         return Migration(path, "repeatable", None, None, repeat["desc"].replace("_", " "),
-                         flyway_checksum(text), split_statements(text))
+                         flyway_checksum(text), sql.statements, sql)
     assert match is not None
     kind = "versioned" if match["prefix"] == "V" else "undo"
     return Migration(path, kind, parse_version(match["version"]), match["version"].replace("_", "."),
-                     match["desc"].replace("_", " "), flyway_checksum(text), split_statements(text))
+                     match["desc"].replace("_", " "), flyway_checksum(text), sql.statements, sql)
 
 
 def read_migrations(folder: Path) -> MigrationSet:

@@ -1,24 +1,28 @@
-"""Applying and undoing migrations with a history Flyway can read.
+"""Applying, undoing and inspecting migrations with a history Flyway reads and writes too.
 
-The history table has Flyway's columns (``flyway_schema_history``: installed_rank, version,
-description, type, script, checksum, installed_by, installed_on, execution_time, success) and
-lives in ``public`` by default, where Flyway looks, so a team can move between the tools.
+The history is Flyway's ``flyway_schema_history`` (same columns, primary key and index, in
+``public`` by default, rows written exactly as Flyway writes them: types ``SQL``, ``UNDO_SQL``,
+``BASELINE``, ``DELETE``), so a team can move between the tools. Every command that writes
+takes Flyway's PostgreSQL advisory lock first, so two runners (of either tool) never interleave.
 
-A migration whose statements can all run in a transaction runs in one, with its history row: if
-it fails, nothing of it stays and no row claims it. A migration with a statement that cannot
-(``CREATE INDEX CONCURRENTLY`` ...) runs statement by statement; if one fails, a row with
-``success = false`` records it and the error names the statement's line and what did run before it
-(``workbench migrate repair`` removes failed rows once the schema is fixed).
+- ``apply`` validates first (as Flyway's validateOnMigrate: pending files allowed, Ignored ones
+  only with ``out_of_order``) and applies nothing if the folder fails; files mixing statements
+  that need a transaction-free run with others are refused unless ``mixed``.
+- ``undo`` undoes the latest applied migration, or with ``target`` every applied version down to
+  and including it, in reverse installed order (Flyway Teams' undo), recording ``UNDO_SQL``.
+- ``repair`` removes failed rows, marks applied versions whose file is gone as deleted
+  (``DELETE`` rows) and realigns checksums, descriptions and types with the files.
+- ``baseline`` records a ``BASELINE`` row: versions at or below it are never run.
 
->>> apply(dsn, Path("datasets/shop/migrations-examples/safe"))   # doctest: +SKIP
-[Applied(version='2', script='V2__orders_gift_note.sql', seconds=0.01)]
+>>> apply(dsn, Path("datasets/shop/migrations/examples/safe"))   # doctest: +SKIP
+[Applied(version='2', script='V2__orders_gift_note.sql', ...)]
 """
 
 from __future__ import annotations
 
 import subprocess
-import time
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,243 +33,232 @@ from workbench.connect import connect, resolve_dsn
 from workbench.databases import require_owned
 from workbench.dsn import libpq_env
 from workbench.errors import WorkbenchError
-from workbench.migrations.files import Migration, MigrationSet, parse_version, read_migrations
+from workbench.migrations import flyway
+from workbench.migrations.files import MigrationSet, parse_version, read_migrations
+from workbench.migrations.runner import (
+    HISTORY,
+    LOCK_WAIT_S,
+    Applied,
+    history_table,
+    migration_lock,
+    mixed_error,
+    record,
+    run,
+)
 from workbench.tools import pg_bin
 
-HISTORY = "flyway_schema_history"
+__all__ = ["Applied", "HISTORY", "applied_versions", "apply", "baseline", "ensure_history",
+           "history_rows", "info", "repair", "schema_snapshot", "undo", "validate"]
 
-
-@dataclass
-class Applied:
-    """A migration (or undo) that ran."""
-
-    version: str | None
-    script: str
-    kind: str
-    seconds: float
-    statements: list[dict[str, Any]]
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON."""
-        return asdict(self)
-
-
-def _history(schema: str) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(HISTORY))
+BASELINE_DESCRIPTION = "<< Flyway Baseline >>"
 
 
 def ensure_history(conn: psycopg.Connection[Any], schema: str = "public") -> None:
-    """Create the history table (Flyway's layout) if it is not there."""
-    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-    conn.execute(sql.SQL(
-        "CREATE TABLE IF NOT EXISTS {} (installed_rank integer NOT NULL PRIMARY KEY, "
-        "version varchar(50), description varchar(200) NOT NULL, type varchar(20) NOT NULL, "
-        "script varchar(1000) NOT NULL, checksum integer, installed_by varchar(100) NOT NULL, "
-        "installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, "
-        "success boolean NOT NULL)").format(_history(schema)))
-    conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (success)").format(
-        sql.Identifier(f"{HISTORY}_s_idx"), _history(schema)))
+    """Create the history table as Flyway does (``createMetaDataTable.sql`` for PostgreSQL)."""
+    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL",
+                          [f'"{schema}"."{HISTORY}"']).fetchone()[0]
+    if exists:
+        return
+    table = history_table(schema)
+    with conn.transaction():
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL(
+            "CREATE TABLE {} (installed_rank INT NOT NULL, version VARCHAR(50), description "
+            "VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, "
+            "checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT "
+            "NULL DEFAULT now(), execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL)"
+        ).format(table))
+        conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (installed_rank)")
+                     .format(table, sql.Identifier(f"{HISTORY}_pk")))
+        conn.execute(sql.SQL("CREATE INDEX {} ON {} (success)").format(
+            sql.Identifier(f"{HISTORY}_s_idx"), table))
 
 
 def history_rows(conn: psycopg.Connection[Any], schema: str = "public") -> list[dict[str, Any]]:
-    """Every history row, by installed_rank."""
+    """Every history row, by installed_rank ([] when there is no history table)."""
     exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL",
                           [f'"{schema}"."{HISTORY}"']).fetchone()[0]
     if not exists:
         return []
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         return list(cur.execute(sql.SQL("SELECT * FROM {} ORDER BY installed_rank").format(
-            _history(schema))).fetchall())
+            history_table(schema))).fetchall())
 
 
 def applied_versions(rows: list[dict[str, Any]]) -> dict[tuple[int, ...], dict[str, Any]]:
-    """Versions in force: applied successfully and not undone since."""
-    current: dict[tuple[int, ...], dict[str, Any]] = {}
-    for row in rows:
-        if row["version"] is None or not row["success"]:
-            continue
-        version = parse_version(row["version"])
-        if row["type"] == "UNDO_SQL":
-            current.pop(version, None)
-        else:
-            current[version] = row
-    return current
+    """Versions in force: applied successfully, not undone or deleted since (baselines count)."""
+    return {i.version_key: i.applied for i in flyway.resolve(rows, [])
+            if i.version_key is not None and i.applied is not None
+            and i.state in ("Success", "Out of Order", "Baseline", "Future")
+            and i.type in ("SQL", "BASELINE")}
 
 
-def apply(dsn: str | None, folder: Path, *, target: str | None = None, database: str | None = None,
-          allow_destructive: bool = False, history_schema: str = "public") -> list[Applied]:
-    """Apply pending versioned migrations (up to ``target``), then changed repeatable ones."""
-    migrations = read_migrations(Path(folder))
-    limit = parse_version(target) if target else None
-    done: list[Applied] = []
+@contextmanager
+def _session(dsn: str | None, database: str | None, allow_destructive: bool, action: str,
+             schema: str, lock_wait: float) -> Iterator[psycopg.Connection[Any]]:
     with connect(dsn, database=database) as conn:
-        require_owned(conn, allow_destructive, "apply migrations")
-        ensure_history(conn, history_schema)
-        rows = history_rows(conn, history_schema)
-        _refuse_if_broken(rows, migrations)
-        current = applied_versions(rows)
-        top = max(current) if current else ()
-        for migration in migrations.versioned:
-            assert migration.version is not None
-            if migration.version in current or (limit and migration.version > limit):
-                continue
-            if migration.version < top:
-                raise WorkbenchError(
-                    f"{migration.script} (version {migration.version_text}) is older than the "
-                    f"applied version {'.'.join(map(str, top))}",
-                    "give it a version above the latest applied one")
-            done.append(_run(conn, migration, history_schema))
-        latest = {r["script"]: r["checksum"] for r in rows if r["version"] is None and r["success"]}
-        for migration in migrations.repeatable:
-            if latest.get(migration.script) != migration.checksum:
-                done.append(_run(conn, migration, history_schema))
+        require_owned(conn, allow_destructive, action)
+        with migration_lock(conn, schema, lock_wait):
+            ensure_history(conn, schema)  # under the lock: two first runs cannot both create it
+            if schema != "public":  # Flyway runs migrations with its schema first on search_path
+                conn.execute("SELECT set_config('search_path', quote_ident(%s) || ', ' || "
+                             "current_setting('search_path'), false)", [schema])
+            yield conn
+
+
+def _fail_on(problems: list[str], action: str) -> None:
+    if problems:
+        raise WorkbenchError(f"validation failed, nothing to {action}: " + "; ".join(problems),
+                             "see `workbench migrate info`; fix the files or `migrate repair`")
+
+
+def apply(dsn: str | None, folder: Path, *, target: str | None = None,
+          database: str | None = None, allow_destructive: bool = False,
+          history_schema: str = "public", out_of_order: bool = False, mixed: bool = False,
+          lock_wait: float = LOCK_WAIT_S) -> list[Applied]:
+    """Validate, then apply pending versioned migrations (up to ``target``) in version order,
+    then new or changed repeatable ones."""
+    migrations = read_migrations(Path(folder))
+    done: list[Applied] = []
+    with _session(dsn, database, allow_destructive, "apply migrations", history_schema,
+                  lock_wait) as conn:
+        infos = flyway.resolve(history_rows(conn, history_schema), migrations,
+                               out_of_order=out_of_order, target=target)
+        _fail_on(flyway.problems(infos, pending=True), "apply")
+        todo = [i.resolved for i in infos if i.state in ("Pending", "Outdated")
+                and i.resolved is not None and i.type in ("SQL",)]
+        todo = sorted((m for m in todo if m.kind == "versioned"), key=lambda m: m.version) + \
+            sorted((m for m in todo if m.kind == "repeatable"), key=lambda m: m.description)
+        for migration in todo:
+            if migration.mixed and not mixed:
+                raise mixed_error(migration)
+        for migration in todo:
+            done.append(run(conn, migration, history_schema, mixed=mixed))
     return done
 
 
-def undo(dsn: str | None, folder: Path, *, target: str | None = None, database: str | None = None,
-         allow_destructive: bool = False, history_schema: str = "public") -> list[Applied]:
-    """Undo applied versions above ``target`` (default: the latest one only), newest first."""
+def undo(dsn: str | None, folder: Path, *, target: str | None = None,
+         database: str | None = None, allow_destructive: bool = False,
+         history_schema: str = "public", mixed: bool = False,
+         lock_wait: float = LOCK_WAIT_S) -> list[Applied]:
+    """Undo the latest applied migration, or every applied version down to and including
+    ``target``, in reverse installed order, each with its ``U`` file."""
     migrations = read_migrations(Path(folder))
     done: list[Applied] = []
-    with connect(dsn, database=database) as conn:
-        require_owned(conn, allow_destructive, "undo migrations")
-        ensure_history(conn, history_schema)
-        current = applied_versions(history_rows(conn, history_schema))
-        if not current:
-            raise WorkbenchError("no applied migration to undo", "see `workbench migrate info`")
-        limit = parse_version(target) if target else sorted(current)[-2] if len(current) > 1 else ()
-        for version in sorted(current, reverse=True):
-            if version <= limit:
-                break
-            undo_file = migrations.undo.get(version)
-            if undo_file is None:
-                raise WorkbenchError(f"no undo file for version {'.'.join(map(str, version))}",
-                                     f"add U{'.'.join(map(str, version))}__<description>.sql to "
-                                     f"{migrations.folder}")
-            done.append(_run(conn, undo_file, history_schema))
+    with _session(dsn, database, allow_destructive, "undo migrations", history_schema,
+                  lock_wait) as conn:
+        infos = flyway.resolve(history_rows(conn, history_schema), migrations)
+        _fail_on(flyway.problems(infos, pending=True, ignored=True), "undo")
+        applied = sorted((i for i in infos if i.type == "SQL" and i.version_key is not None
+                          and i.state in ("Success", "Out of Order")),
+                         key=lambda i: i.applied["installed_rank"], reverse=True)
+        if target is None:
+            chosen = applied[:1]
+        else:
+            limit = parse_version(target)
+            chosen = [i for i in applied if i.version_key >= limit]
+        if not chosen:
+            raise WorkbenchError("no applied migration to undo" + (f" at or above {target}"
+                                                                  if target else ""),
+                                 "see `workbench migrate info`")
+        missing = [i.version for i in chosen if i.version_key not in migrations.undo]
+        if missing:
+            raise WorkbenchError(f"no undo file for version {', '.join(missing)}",
+                                 f"add U<version>__<description>.sql to {migrations.folder}")
+        for info_ in chosen:
+            undo_file = migrations.undo[info_.version_key]
+            if undo_file.mixed and not mixed:
+                raise mixed_error(undo_file)
+            done.append(run(conn, undo_file, history_schema, mixed=mixed))
     return done
 
 
 def info(dsn: str | None, folder: Path, *, database: str | None = None,
-         history_schema: str = "public") -> list[dict[str, Any]]:
-    """Every migration with its state: Pending, Success, Undone, Failed, Outdated, Missing."""
+         history_schema: str = "public", out_of_order: bool = False) -> list[dict[str, Any]]:
+    """Every history row and file with its state, under Flyway's names (Pending, Success,
+    Baseline, Below Baseline, Ignored, Out of Order, Undone, Deleted, Failed, Missing, Future,
+    Outdated, Superseded, Above Target)."""
     migrations = read_migrations(Path(folder))
     with connect(dsn, database=database) as conn:
         rows = history_rows(conn, history_schema)
-    current = applied_versions(rows)
-    last = {parse_version(r["version"]): r for r in rows if r["version"] is not None}
-    out = []
-    for migration in migrations.versioned:
-        assert migration.version is not None
-        row = last.get(migration.version)
-        if row is None:
-            state = "Pending"
-        elif not row["success"]:
-            state = "Failed"
-        elif migration.version not in current:
-            state = "Undone"
-        elif row["checksum"] != migration.checksum:
-            state = "Outdated"
-        else:
-            state = "Success"
-        out.append({"version": migration.version_text, "description": migration.description,
-                    "type": "SQL", "script": migration.script, "state": state,
-                    "undo": migration.version in migrations.undo,
-                    "installed_on": str(row["installed_on"]) if row else None,
-                    "execution_time": row["execution_time"] if row else None})
-    known = {m.version for m in migrations.versioned}
-    for version, row in current.items():
-        if version not in known:
-            out.append({"version": row["version"], "description": row["description"], "type": "SQL",
-                        "script": row["script"], "state": "Missing", "undo": False,
-                        "installed_on": str(row["installed_on"]), "execution_time": row["execution_time"]})
-    return out
+    return [i.to_json() for i in flyway.resolve(rows, migrations, out_of_order=out_of_order)]
 
 
 def validate(dsn: str | None, folder: Path, *, database: str | None = None,
-             history_schema: str = "public") -> list[str]:
-    """Problems between the files and the history; raises when there is any."""
-    problems = [f"{i['script']}: {i['state'].lower()}" for i in info(dsn, folder, database=database,
-                                                                      history_schema=history_schema)
-                if i["state"] in ("Failed", "Outdated", "Missing")]
-    if problems:
-        raise WorkbenchError("migrations do not match the history: " + "; ".join(problems),
-                             "an applied file was edited (Outdated), failed, or is gone (Missing)")
-    return problems
-
-
-def repair(dsn: str | None, *, database: str | None = None, allow_destructive: bool = False,
-           history_schema: str = "public") -> int:
-    """Remove failed rows from the history (after fixing the schema by hand)."""
+             history_schema: str = "public", out_of_order: bool = False) -> list[str]:
+    """Flyway's validate: raises when a file is pending, ignored, failed, missing, changed
+    (checksum, description or type) or an outdated repeatable; future versions are tolerated."""
+    migrations = read_migrations(Path(folder))
     with connect(dsn, database=database) as conn:
-        require_owned(conn, allow_destructive, "repair the migration history")
-        ensure_history(conn, history_schema)
-        cur = conn.execute(sql.SQL("DELETE FROM {} WHERE NOT success").format(_history(history_schema)))
-        return cur.rowcount
+        rows = history_rows(conn, history_schema)
+    found = flyway.problems(flyway.resolve(rows, migrations, out_of_order=out_of_order),
+                            ignored=out_of_order)
+    if found:
+        raise WorkbenchError("migrations do not match the history: " + "; ".join(found),
+                             "apply pending files, restore changed ones, or `migrate repair`")
+    return found
 
 
-def _refuse_if_broken(rows: list[dict[str, Any]], migrations: MigrationSet) -> None:
-    failed = [r for r in rows if not r["success"]]
-    if failed:
-        raise WorkbenchError(f"{failed[-1]['script']} failed earlier and is recorded as failed",
-                             "fix the schema by hand, then run `workbench migrate repair`")
-    for version, row in applied_versions(rows).items():
-        migration = migrations.by_version(version)
-        if migration is not None and row["type"] == "SQL" and row["checksum"] != migration.checksum:
+def repair(dsn: str | None, folder: Path | None = None, *, database: str | None = None,
+           allow_destructive: bool = False, history_schema: str = "public",
+           lock_wait: float = LOCK_WAIT_S) -> dict[str, Any]:
+    """Flyway's repair, in one transaction: remove failed rows; with the folder, also mark
+    applied versions whose file is gone as deleted and realign checksums, descriptions and
+    types of applied rows with their files."""
+    migrations = read_migrations(Path(folder)) if folder is not None else None
+    with _session(dsn, database, allow_destructive, "repair the migration history",
+                  history_schema, lock_wait) as conn, conn.transaction():
+        table = history_table(history_schema)
+        removed = conn.execute(sql.SQL("DELETE FROM {} WHERE NOT success").format(table)).rowcount
+        deleted, aligned = [], []
+        if migrations is not None:
+            infos = flyway.resolve(history_rows(conn, history_schema), migrations,
+                                   out_of_order=True)
+            for item in infos:
+                if item.state in flyway.MISSING_STATES and item.type not in flyway.SYNTHETIC:
+                    row = item.applied
+                    record(conn, history_schema, version=row["version"],
+                           description=row["description"], kind="DELETE", script=row["script"],
+                           checksum=row["checksum"], millis=0, success=row["success"])
+                    deleted.append(row["version"] or row["description"])
+            aligned = _realign(conn, table, infos, migrations)
+    return {"removed": removed, "deleted": deleted, "aligned": aligned}
+
+
+def _realign(conn: psycopg.Connection[Any], table: sql.Composed, infos: list[flyway.Info],
+             migrations: MigrationSet) -> list[str]:
+    aligned = []
+    for item in infos:
+        row, file = item.applied, item.resolved
+        if row is None or file is None or file.version is None or item.state == "Ignored" \
+                or row["type"] in flyway.SYNTHETIC:
+            continue
+        if (row["checksum"], row["description"], row["type"]) != (
+                file.checksum, flyway.abbreviate(file.description), file.flyway_type):
+            conn.execute(sql.SQL("UPDATE {} SET description = %s, type = %s, checksum = %s "
+                                 "WHERE installed_rank = %s").format(table),
+                         [flyway.abbreviate(file.description), file.flyway_type, file.checksum,
+                          row["installed_rank"]])
+            aligned.append(row["version"])
+    return aligned
+
+
+def baseline(dsn: str | None, *, version: str = "1", description: str = BASELINE_DESCRIPTION,
+             database: str | None = None, allow_destructive: bool = False,
+             history_schema: str = "public", lock_wait: float = LOCK_WAIT_S) -> dict[str, Any]:
+    """Flyway's baseline: record that the schema is at ``version`` already (files at or below
+    it are never run); refused when the history holds migrations."""
+    parse_version(version)
+    with _session(dsn, database, allow_destructive, "baseline the migration history",
+                  history_schema, lock_wait) as conn:
+        rows = [r for r in history_rows(conn, history_schema) if r["type"] != "SCHEMA"]
+        if rows:
             raise WorkbenchError(
-                f"{migration.script} was edited after it was applied (checksum {migration.checksum}, "
-                f"recorded {row['checksum']})",
-                "restore the applied file and put the change in a new version")
-
-
-def _run(conn: psycopg.Connection[Any], migration: Migration, schema: str) -> Applied:
-    started = time.perf_counter()
-    timings: list[dict[str, Any]] = []
-    if migration.transactional:
-        try:
-            with conn.transaction():
-                for stmt in migration.statements:
-                    timings.append(_execute(conn, stmt.sql, stmt.line))
-                _record(conn, migration, schema, time.perf_counter() - started, True)
-        except psycopg.Error as exc:
-            line = migration.statements[len(timings)].line if len(timings) < len(migration.statements) \
-                else migration.statements[-1].line
-            raise WorkbenchError(
-                f"{migration.script}: line {line}: {str(exc).splitlines()[0]}",
-                "nothing of this migration was applied (it ran in one transaction); fix it and retry",
-            ) from None
-    else:
-        for stmt in migration.statements:
-            try:
-                timings.append(_execute(conn, stmt.sql, stmt.line))
-            except psycopg.Error as exc:
-                _record(conn, migration, schema, time.perf_counter() - started, False)
-                ran = ", ".join(str(t["line"]) for t in timings) or "none"
-                raise WorkbenchError(
-                    f"{migration.script}: line {stmt.line}: {str(exc).splitlines()[0]} (statements "
-                    f"before it ran and stay applied: lines {ran})",
-                    "it ran outside a transaction; fix the schema, `workbench migrate repair`, retry",
-                ) from None
-        _record(conn, migration, schema, time.perf_counter() - started, True)
-    return Applied(migration.version_text, migration.script, migration.kind,
-                   round(time.perf_counter() - started, 3), timings)
-
-
-def _execute(conn: psycopg.Connection[Any], text: str, line: int) -> dict[str, Any]:
-    started = time.time()
-    conn.execute(text)  # type: ignore[arg-type]  # the migration file's own SQL
-    return {"line": line, "started": started, "seconds": round(time.time() - started, 4),
-            "sql": text[:200]}
-
-
-def _record(conn: psycopg.Connection[Any], migration: Migration, schema: str, seconds: float,
-            success: bool) -> None:
-    conn.execute(sql.SQL(
-        "INSERT INTO {0} (installed_rank, version, description, type, script, checksum, "
-        "installed_by, execution_time, success) SELECT coalesce(max(installed_rank), 0) + 1, "
-        "%s, %s, %s, %s, %s, current_user, %s, %s FROM {0}").format(_history(schema)),
-        [migration.version_text, migration.description, migration.flyway_type, migration.script,
-         migration.checksum, int(seconds * 1000), success])
+                f"{history_schema}.{HISTORY} already holds {len(rows)} row(s): a baseline must "
+                "come first", "baseline a database before applying anything to it")
+        record(conn, history_schema, version=version, description=description,
+               kind="BASELINE", script=description, checksum=None, millis=0, success=True)
+    return {"version": version, "description": description}
 
 
 def schema_snapshot(dsn: str | None = None, database: str | None = None,
@@ -283,5 +276,3 @@ def schema_snapshot(dsn: str | None = None, database: str | None = None,
     lines = [ln for ln in out.stdout.splitlines()
              if ln and not ln.startswith(("--", "\\restrict", "\\unrestrict", "SET ", "SELECT "))]
     return "\n".join(lines)
-
-

@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pglast import ast
+
 from workbench.advisor.workload import read_statement
 from workbench.datasets import get_dataset
 from workbench.migrations.files import read_migrations
-from workbench.migrations.lint import _IDENT, _TABLE, _clauses, _plain
+from workbench.migrations.rules.context import AT, CON, OBJ
+from workbench.migrations.sqltext import Statement, parse_sql_text
 from workbench.plans.capture import workload_statements
 
 _OWNER = re.compile(r"^\s*--\s*service:\s*(\w+)", re.M | re.I)
@@ -62,7 +65,7 @@ def impact(folder: Path, dataset: str | Path) -> ImpactReport:
         statements.append((name, script_service.get(name.split(".")[0], "?"), parsed))
     report = ImpactReport(ds.name)
     for migration in read_migrations(Path(folder)).versioned:
-        changes = [c for s in migration.statements for c in changes_of(s.sql)]
+        changes = [c for s in migration.statements for c in statement_changes(s)]
         text = migration.path.read_text()
         owner_match = _OWNER.search(text)
         touched = sorted({c.table.split(".")[0] for c in changes})
@@ -86,45 +89,53 @@ def impact(folder: Path, dataset: str | Path) -> ImpactReport:
 
 
 def changes_of(sql: str) -> list[Change]:
-    """The objects one statement changes."""
-    text = _plain(sql)
-    upper = text.upper()
+    """The objects the statements of some SQL change (parsed by PostgreSQL's parser).
+
+    >>> [(c.kind, c.table, c.column) for c in changes_of("ALTER TABLE s.t DROP COLUMN a")]
+    [('drop_column', 's.t', 'a')]
+    """
+    return [c for stmt in parse_sql_text(sql).statements for c in statement_changes(stmt)]
+
+
+def _name(relation: Any) -> str:
+    return f"{relation.schemaname or 'public'}.{relation.relname}"
+
+
+_ACTIONS = {AT.AT_DropColumn: "drop_column", AT.AT_AddColumn: "add_column",
+            AT.AT_AlterColumnType: "alter_type", AT.AT_SetNotNull: "set_not_null",
+            AT.AT_DropConstraint: "drop_constraint", AT.AT_AddConstraint: "add_constraint"}
+
+
+def statement_changes(stmt: Statement) -> list[Change]:
+    """The objects one parsed statement changes."""
+    node, text = stmt.node, stmt.sql
     out: list[Change] = []
-
-    def name(raw: str) -> str:
-        parts = [p.strip().strip('"').lower() for p in raw.split(".")]
-        return ".".join(parts) if len(parts) == 2 else f"public.{parts[0]}"
-
-    if m := re.match(rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?({_TABLE})\s", text, re.I):
-        table = name(m[1])
-        for clause in _clauses(upper):
-            col = re.match(rf"^(?:ADD|DROP|ALTER|RENAME)\s+(?:COLUMN\s+)?(?:IF\s+(?:NOT\s+)?EXISTS\s+)?"
-                           rf"({_IDENT})", clause)
-            column = col[1].strip('"').lower() if col else None
-            if clause.startswith("RENAME TO"):
-                out.append(Change("rename_table", table, None, clause))
-            elif clause.startswith("RENAME"):
-                out.append(Change("rename_column", table, column, clause))
-            elif re.match(r"^DROP\s+CONSTRAINT", clause):
-                out.append(Change("drop_constraint", table, None, clause))
-            elif re.match(r"^ADD\s+(CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK)", clause):
-                out.append(Change("add_constraint", table, None, clause))
-            elif clause.startswith("DROP"):
-                out.append(Change("drop_column", table, column, clause))
-            elif clause.startswith("ADD"):
-                out.append(Change("add_column", table, column, clause))
-            elif re.search(r"\bTYPE\b", clause):
-                out.append(Change("alter_type", table, column, clause))
-            elif "SET NOT NULL" in clause:
-                out.append(Change("set_not_null", table, column, clause))
-    elif m := re.match(rf"^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?({_TABLE})", text, re.I):
-        out.append(Change("drop_table", name(m[1])))
-    elif m := re.match(rf"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"
-                       rf"(?:{_IDENT}\s+)?ON\s+(?:ONLY\s+)?({_TABLE})", text, re.I):
-        out.append(Change("create_index", name(m[1])))
-    elif re.match(r"^DROP\s+INDEX", upper):
-        m = re.match(rf"^DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?({_TABLE})", text, re.I)
-        out.append(Change("drop_index", name(m[1]) if m else "?", None, text))
+    if isinstance(node, ast.AlterTableStmt) and node.objtype == OBJ.OBJECT_TABLE:
+        table = _name(node.relation)
+        for cmd in node.cmds:
+            kind = _ACTIONS.get(cmd.subtype)
+            column = cmd.name or getattr(cmd.def_, "colname", None)
+            if kind == "add_constraint" and cmd.def_.contype == CON.CONSTR_NOTNULL:
+                kind = "set_not_null"
+            if kind:
+                out.append(Change(kind, table, column if "column" in kind or kind in (
+                    "alter_type", "set_not_null") else None, text))
+    elif isinstance(node, ast.RenameStmt) and node.relation is not None:
+        if node.renameType == OBJ.OBJECT_TABLE:
+            out.append(Change("rename_table", _name(node.relation), None, text))
+        elif node.renameType == OBJ.OBJECT_COLUMN:
+            out.append(Change("rename_column", _name(node.relation), node.subname, text))
+    elif isinstance(node, ast.DropStmt) and node.removeType == OBJ.OBJECT_TABLE:
+        for names in node.objects:
+            parts = [n.sval for n in names]
+            out.append(Change("drop_table", ".".join(parts) if len(parts) > 1
+                              else f"public.{parts[0]}"))
+    elif isinstance(node, ast.IndexStmt):
+        out.append(Change("create_index", _name(node.relation)))
+    elif isinstance(node, ast.DropStmt) and node.removeType == OBJ.OBJECT_INDEX:
+        for names in node.objects:
+            parts = [n.sval for n in names]
+            out.append(Change("drop_index", ".".join(parts), None, text))
     return out
 
 

@@ -5,7 +5,8 @@ What it records: per-second throughput and latency (the run folder), lock waits 
 0.1 s from pg_stat_activity with the blocked and the blocking statement, how long each migration
 statement ran (for a migration in one transaction its locks are held until the commit: that whole
 span is reported as the lock hold), failed transactions, and whether the schema after the undo
-equals the schema before (``pg_dump --schema-only``).
+equals the schema before (``pg_dump --schema-only``). An INVALID index left after the apply or the
+undo (a concurrent build that failed) is reported as a failure, like a failed step.
 
 >>> r = rehearse(Path("datasets/shop/migrations/examples/dangerous"), "shop", duration=20)  # doctest: +SKIP
 >>> r.summary["lock_waits"]["blocked_sessions"], r.summary["schema_restored"]             # doctest: +SKIP
@@ -101,11 +102,12 @@ def rehearse(
             _sleep_until(started + apply_at)
             current = applied_versions(_rows(target))
             steps["apply"] = _step(lambda: apply(target, Path(folder)), "apply", marks)
+            invalid = {"apply": invalid_indexes(target)}
             first = min(m.version for m in migrations.versioned if m.version not in current)
-            below = [v for v in current if v < first]
             _sleep_until(started + undo_at)
             steps["undo"] = _step(lambda: undo(target, Path(folder), target=".".join(
-                map(str, max(below))) if below else "0"), "undo", marks)
+                map(str, first))), "undo", marks)
+            invalid["undo"] = invalid_indexes(target)
             thread.join()
         if "error" in outcome:
             raise outcome["error"]
@@ -113,6 +115,11 @@ def rehearse(
         after = schema_snapshot(target)
         locks = sampler.lock_frame()
         summary = _summary(run, locks, steps, marks, started, before == after, before, after)
+        summary["invalid_indexes"] = invalid
+        summary["failures"] = [f"{name} failed: {step['error']}" for name, step in steps.items()
+                               if step["error"]] + [f"INVALID index {index} after the {name}"
+                                                    for name, found in invalid.items()
+                                                    for index in found]
         locks.to_csv(staged.path / "locks.csv", index=False)
         write_json(staged.path / "rehearsal.json", summary)
         staged.manifest.update(status="complete", dataset=ds.name, scale=scale, seed=seed,
@@ -130,6 +137,17 @@ def load_rehearsal(folder: str | Path) -> Rehearsal:
     except pd.errors.EmptyDataError:
         locks = pd.DataFrame()
     return Rehearsal(folder, summary, load_run(folder / "run"), locks)
+
+
+def invalid_indexes(dsn: str) -> list[str]:
+    """INVALID indexes of the database (a failed concurrent build leaves one)."""
+    from workbench.connect import connect
+
+    with connect(dsn) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i JOIN pg_class c "
+            "ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT i.indisvalid ORDER BY 1")]
 
 
 def _rows(dsn: str) -> list[dict[str, Any]]:

@@ -1,0 +1,3 @@
+﻿-- saved with a byte-order mark
+SET lock_timeout = '2s';
+ALTER TABLE accounts ADD COLUMN status text DEFAULT 'new';

@@ -1,0 +1,5 @@
+-- corpus: NOT VALID now, VALIDATE later (two transactions): the safe form
+-- squawk-options: --assume-in-transaction
+SET lock_timeout = '2s';
+SET statement_timeout = '1min';
+ALTER TABLE orders.order_items ADD CONSTRAINT order_items_product_fk FOREIGN KEY (product_id) REFERENCES catalog.products (id) NOT VALID;
