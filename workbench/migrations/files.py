@@ -119,10 +119,9 @@ def read_migration(path: Path) -> Migration:
             f"{path}: not a Flyway migration name",
             "name it V<version>__<description>.sql, U<version>__...sql or R__<description>.sql",
         )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkbenchError(f"cannot read {path}: {exc}", "check the file") from None
+    from workbench.folders import read_text
+
+    text = read_text(path, "migration")
     sql = parse_sql_text(text.removeprefix("\ufeff"), str(path))
     if repeat:
         return Migration(path, "repeatable", None, None, repeat["desc"].replace("_", " "),

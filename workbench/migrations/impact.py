@@ -66,7 +66,9 @@ def impact(folder: Path, dataset: str | Path) -> ImpactReport:
     report = ImpactReport(ds.name)
     for migration in read_migrations(Path(folder)).versioned:
         changes = [c for s in migration.statements for c in statement_changes(s)]
-        text = migration.path.read_text()
+        from workbench.folders import read_text
+
+        text = read_text(migration.path, "migration")
         owner_match = _OWNER.search(text)
         touched = sorted({c.table.split(".")[0] for c in changes})
         owner = owner_match[1] if owner_match else (schema_owner.get(touched[0]) if touched else None)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError
+from workbench.folders import read_text
 from workbench.migrations.catalog import Catalog
 from workbench.migrations.files import read_migrations
 from workbench.migrations.rules import ALIASES, CHECKS, RULES, expand
@@ -108,6 +109,9 @@ def lint(target: str | Path, *, pg_version: int | str = 18, assume_in_transactio
         files = [path]
     elif path.is_dir():
         files = _in_apply_order(path)
+        if not files:
+            raise WorkbenchError(f"no migration file (*.sql) in {path}",
+                                 "pass the folder of V<version>__*.sql files, or a .sql file")
     else:
         raise WorkbenchError(f"no migrations at {path}", "pass a folder or a .sql file")
     result = LintResult()
@@ -119,7 +123,7 @@ def lint(target: str | Path, *, pg_version: int | str = 18, assume_in_transactio
             conn = stack.enter_context(connect(dsn, database=database))
         catalog = Catalog(conn)
         for file in files:
-            sql = parse_sql_text(file.read_text(encoding="utf-8-sig"), str(file))
+            sql = parse_sql_text(read_text(file, "migration").removeprefix("\ufeff"), str(file))
             lint_text(sql, opts, catalog, result)
             catalog.learn(sql)
     return result
