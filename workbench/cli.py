@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 EXIT_INCOMPLETE = 3  # a result was saved but is incomplete (see the README's exit codes)
+EXIT_GATE = 4  # workbench compare: a --fail-if gate failed
 
 
 def emit(args: argparse.Namespace, payload: Any, text: str | Callable[[], str]) -> None:
@@ -459,6 +460,43 @@ def _settings(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _runs(args: argparse.Namespace) -> int:
+    from workbench.results import catalog
+
+    frame = catalog(dataset=args.dataset, kind=args.kind)
+    rows = frame.to_dict("records")
+
+    def text() -> str:
+        if not rows:
+            return "no result folders under runs/, experiments/, sweeps/, rehearsals/"
+        return "\n".join(
+            f"{r['created_at'] or '':25} {r['kind']:10} {r['status'] or '':10} "
+            f"{r['dataset'] or '':8} tps {r['tps']}  p95 {r['p95']}  {r['verdict'] or ''}  "
+            f"{r['path']}" for r in rows)
+
+    emit(args, rows, text)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from workbench.experiments import interval, signed
+    from workbench.results import compare_results
+
+    result = compare_results(args.base, args.new, gates=args.fail_if or [])
+    doc = result.to_json()
+
+    def text() -> str:
+        lines = [f"{name:28} {m['base']} -> {m['new']}  {signed(m.get('change_pct'))} "
+                 f"{interval(m.get('ci_pct'))}  {m.get('verdict') or ''}"
+                 for name, m in doc["metrics"].items() if "." not in name or args.scripts]
+        lines += [f"{'FAIL' if g['failed'] else 'PASS'} {g['gate']}: {g['why']}"
+                  for g in doc["gates"]]
+        return "\n".join(lines)
+
+    emit(args, doc, text)
+    return EXIT_GATE if result.failed else 0
+
+
 def _cleanup(args: argparse.Namespace) -> int:
     from workbench.cleanup import cleanup
 
@@ -783,6 +821,25 @@ def build_parser() -> argparse.ArgumentParser:
                        ("stop", "stop every PgBouncer (server stop does it too)")):
         action = pool_sub.add_parser(name, parents=[common], help=text, description=text)
         action.set_defaults(handler=_pooler, action=name)
+
+    runs = sub.add_parser("runs", parents=[common],
+                          help="list the run, experiment, sweep and rehearsal folders here")
+    runs.add_argument("--dataset", help="only this dataset's")
+    runs.add_argument("--kind", choices=["run", "experiment", "sweep", "rehearsal"])
+    runs.set_defaults(handler=_runs)
+
+    cmp = sub.add_parser("compare", parents=[common],
+                         help="compare two runs or experiments; exit 4 when a --fail-if gate fails",
+                         description="Per metric the change from BASE to NEW, with a 95% interval "
+                                     "when both have repeats (experiments: their after arms, run "
+                                     "by run). A relative gate fails when the change crosses it "
+                                     "and, with repeats, the interval excludes zero.")
+    cmp.add_argument("base", help="run or experiment folder")
+    cmp.add_argument("new", help="run or experiment folder")
+    cmp.add_argument("--fail-if", action="append", metavar="GATE",
+                     help="e.g. 'p95>+5%%', 'tps<-3%%', 'checkout.p95>+10%%', 'failed>0'")
+    cmp.add_argument("--scripts", action="store_true", help="also show per-script metrics")
+    cmp.set_defaults(handler=_compare)
 
     clean = sub.add_parser("cleanup", parents=[common],
                            help="remove what killed or interrupted commands left behind",

@@ -177,6 +177,11 @@ class Experiment:
                 "plans_changed": c.get("plans_changed", []),
                 "kept_database": self.manifest.get("kept_database")}
 
+    def __repr__(self) -> str:
+        verdicts = "; ".join(f"{v['comparison']} {v['metric']} {v['verdict']}"
+                             for v in self.comparison.get("verdicts", [])[:3])
+        return f"<Experiment {self.out} {self.status}: {verdicts}>"
+
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{html.escape(v['comparison'])}</td><td>{html.escape(v['metric'])}</td>"
