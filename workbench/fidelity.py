@@ -104,9 +104,14 @@ class FidelityReport:
         return out
 
     def text(self) -> str:
-        """The findings in plain words."""
+        """The findings in plain words, under a line naming the two databases."""
+        header = f"{self.clone} (scale {self.clone_scale:g}) against {self.source}:"
+        return "\n".join([header, *self.findings()])
+
+    def findings(self) -> list[str]:
+        """One line per finding (no database names, so the lines are stable across machines)."""
         s = self.summary()
-        lines = [f"{self.clone} (scale {self.clone_scale:g}) against {self.source}:"]
+        lines = []
         if s["columns"]:
             lines.append(f"null fractions: {s['null_frac_within']} of {s['columns']} columns "
                          f"within {NULL_FRAC_TOLERANCE} (largest difference "
@@ -123,8 +128,7 @@ class FidelityReport:
         if s.get("restored_compared"):
             lines.append(f"with the source's statistics restored: {s['restored_same_shape']} of "
                          f"{s['restored_compared']} statements have the same shape")
-        lines += self.notes
-        return "\n".join(lines)
+        return lines + self.notes
 
     def to_json(self) -> dict[str, Any]:
         """The ``workbench fidelity --json`` document."""
