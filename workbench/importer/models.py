@@ -44,14 +44,15 @@ MAX_DISCRETE_DIGITS = 4       # numeric with up to 4 decimals is drawn as intege
 _KEYWORDS = {k.lower() for k in (*RESERVED_KEYWORDS, *TYPE_FUNC_NAME_KEYWORDS)}
 
 def _rank_sql() -> str:
-    """The rank among non-common integers chosen for position p (body of integer_at)."""
-    q = "((p::float8 + 0.5) / n)"
+    """The rank among non-common integers chosen for position p (body of integer_at), in
+    integer arithmetic: bucket i = floor((p + 1/2) k / n), then value j of the bucket's count
+    by the position's place inside the bucket, spread over the bucket's integers."""
     k = "cardinality(a)"
-    i = f"least(floor({q} * {k})::int, {k} - 1)"
+    i = f"least(((2 * p + 1) * {k}) / (2 * n), {k} - 1)"
     avail = f"a[{i} + 1]"
     count = f"greatest(1, least({avail}, round(lam)::bigint))"
-    j = f"least(floor(({q} * {k} - {i}) * {count})::bigint, {count} - 1)"
-    return f"(r[{i} + 1] + floor(({j}::float8 + 0.5) * {avail} / {count})::bigint)"
+    j = f"least((((2 * p + 1) * {k} - 2 * n * {i}) * {count}) / (2 * n), {count} - 1)"
+    return f"(r[{i} + 1] + ((2 * {j} + 1) * {avail}) / (2 * {count}))"
 
 
 _RANK = _rank_sql()
