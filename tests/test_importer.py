@@ -164,6 +164,38 @@ def test_the_imported_workload_runs_without_failures(clone, imported, tmp_path: 
     assert len(ran) >= 8
 
 
+def _checksum(dsn: str, table: str) -> str:
+    with connect(dsn) as conn:
+        return conn.execute(sql.SQL(
+            "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {} t").format(
+                sql.Identifier(*table.split(".")))).fetchone()[0]
+
+
+def test_any_scale_loads_with_valid_keys_and_the_seed_decides_the_bytes(imported,
+                                                                         server_dsn: str) -> None:
+    """Unique keys are built and foreign keys validated by the loader: a load that finishes
+    kept them. Below and above scale 1, and twice with one seed."""
+    out = imported[0].out
+    names = [f"wbscale_{uuid.uuid4().hex[:8]}" for _ in range(4)]
+    try:
+        small = load(out, scale=0.2, seed=7, database=names[0], dsn=server_dsn, progress=False)
+        again = load(out, scale=0.2, seed=7, database=names[1], dsn=server_dsn, progress=False)
+        other = load(out, scale=0.2, seed=8, database=names[2], dsn=server_dsn, progress=False)
+        big = load(out, scale=2, seed=7, database=names[3], dsn=server_dsn, progress=False)
+        assert small.tables["orders.order_items"]["rows"] == 9_000
+        assert big.tables["orders.order_items"]["rows"] == 90_000
+        for table in ("orders.orders", "accounts.customers"):
+            assert _checksum(small.dsn, table) == _checksum(again.dsn, table)
+            assert _checksum(small.dsn, table) != _checksum(other.dsn, table)
+        with connect(big.dsn) as conn:
+            emails = conn.execute("SELECT count(DISTINCT email), count(*) "
+                                  "FROM accounts.customers").fetchone()
+        assert emails == (5_000, 5_000)
+    finally:
+        for name in names:
+            drop_database(name, server_dsn)
+
+
 def test_the_cli_writes_json_and_refuses_an_existing_folder(production: str, tmp_path: Path,
                                                            capsys) -> None:
     out = tmp_path / "cli_prod"
@@ -260,11 +292,15 @@ def odd_source(server_dsn: str):
         conn.execute("CREATE TABLE app.places (id bigint PRIMARY KEY, spot point NOT NULL)")
         conn.execute("CREATE TABLE app.visits (id bigint PRIMARY KEY, "
                      "place_id bigint REFERENCES app.places, at point, n integer NOT NULL)")
-        conn.execute("CREATE TABLE app.notes (id integer PRIMARY KEY, body text)")
+        conn.execute("CREATE TABLE app.notes (id integer PRIMARY KEY, body text, doc jsonb, "
+                     "tags integer[], raw json)")
         conn.execute("INSERT INTO app.places SELECT g, point(g, g) FROM generate_series(1, 50) g")
         conn.execute("INSERT INTO app.visits SELECT g, NULL, point(g, 1), g % 7 "
                      "FROM generate_series(1, 300) g")
-        conn.execute("INSERT INTO app.notes SELECT g, repeat('n', g) FROM generate_series(1, 80) g")
+        conn.execute("INSERT INTO app.notes SELECT g, CASE WHEN g % 4 = 0 THEN repeat(md5(g::text), "
+                     "60) ELSE repeat('n', g) END, jsonb_build_object('k', g % 9, 'v', "
+                     "repeat('x', g % 30)), ARRAY[g % 3, g % 5], json_build_object('g', g) "
+                     "FROM generate_series(1, 80) g")
         conn.execute("ANALYZE")
     yield dsn
     drop_database(name, server_dsn)
@@ -294,6 +330,12 @@ def test_types_without_a_generator_are_skipped_with_the_reason(odd_source: str, 
     try:
         assert loaded.tables["app.notes"]["rows"] == 80
         assert loaded.tables["app.places"]["rows"] == 0
+        width = ("SELECT attname, avg_width FROM pg_stats WHERE schemaname = 'app' "
+                 "AND tablename = 'notes' ORDER BY 1")
+        with connect(odd_source) as src, connect(loaded.dsn) as dst:
+            before, after = dict(src.execute(width).fetchall()), dict(dst.execute(width).fetchall())
+        for column in ("body", "doc", "tags", "raw"):   # wide text, jsonb, array, json
+            assert 0.6 < after[column] / before[column] < 1.6, (column, before, after)
     finally:
         drop_database(name, server_dsn)
 
@@ -305,3 +347,26 @@ def test_a_bad_dsn_or_schema_is_one_line(production: str, tmp_path: Path) -> Non
         import_dataset("host=127.0.0.1 port=1 dbname=x connect_timeout=2", tmp_path / "y")
     with pytest.raises(WorkbenchError, match="must be lower-case"):
         import_dataset(production, tmp_path / "Bad-Name", top=0)
+
+
+@pytest.mark.pg15
+def test_a_postgresql_15_source(pg15_dsn: str, server_dsn: str, tmp_path: Path) -> None:
+    """pg_dump of the workbench's PostgreSQL 18 reads a 15 server; the copy loads on 18."""
+    name = f"wbprod15_{uuid.uuid4().hex[:8]}"
+    load("shop", scale=0.02, database=name, dsn=pg15_dsn, progress=False)
+    clone_name = f"wbclone15_{uuid.uuid4().hex[:8]}"
+    try:
+        source = with_database(pg15_dsn, name)
+        with connect(source) as conn:
+            conn.execute("SELECT id FROM accounts.customers WHERE email = 'customer7@example.com'")
+        result = import_dataset(source, tmp_path / "prod15", top=50)
+        assert result.server_version.startswith("15")
+        assert any("email = $1" in p.statement.query for p in result.scripts)
+        load(result.out, database=clone_name, dsn=server_dsn, progress=False)
+        report = fidelity(source, clone_name, dsn=server_dsn)
+        assert report.columns["null_frac_diff"].abs().max() <= NULL_FRAC_TOLERANCE
+        assert report.summary()["distinct_within"] == report.summary()["distinct_columns"]
+    finally:
+        drop_database(clone_name, server_dsn)
+        drop_database(name, pg15_dsn)
+

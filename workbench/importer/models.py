@@ -134,18 +134,21 @@ COMMENT ON FUNCTION {FUNCTION_SCHEMA}.integer_at(bigint, bigint, bigint[], bigin
 least(a[i], lam) values spread over the a[i] integers of the bucket that are not common values
 (r: rank of each bound among them; t: where the common values interrupt them).';
 
-CREATE FUNCTION {FUNCTION_SCHEMA}.text_at(s bigint, slots bigint, b text[])
+CREATE FUNCTION {FUNCTION_SCHEMA}.text_at(s bigint, slots bigint, b text[], pad integer)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
 SELECT CASE WHEN slots <= cardinality(b)
             THEN b[least(1 + floor(s::float8 * cardinality(b) / slots)::int, cardinality(b))]
             ELSE b[1 + least(floor(least((s::float8 + 0.5) / slots, 1.0)
                                    * (cardinality(b) - 1))::int, cardinality(b) - 2)]
                  || ' ' || to_hex(s) END
+       || CASE WHEN pad > 0 THEN ' ' || left(repeat(md5(s::text), pad / 32 + 1), pad) ELSE ''
+          END
 $fn$;
-COMMENT ON FUNCTION {FUNCTION_SCHEMA}.text_at(bigint, bigint, text[]) IS
+COMMENT ON FUNCTION {FUNCTION_SCHEMA}.text_at(bigint, bigint, text[], integer) IS
 'Text slot s of slots: a histogram bound while there are fewer slots than bounds; else the
 bound of the slot''s quantile, a space and the slot in hex (unique, and in the bound''s place
-in sort order).';
+in sort order); then pad characters where the source''s values are wider than its histogram
+shows (values over 1 kB are left out of it).';
 """
 
 
@@ -184,6 +187,7 @@ class ColumnModel:
     digits: int = 0
     domain: IntegerDomain | None = None   # integers (and days, numeric units) of the histogram
     by_position: bool = False             # generator picks common values by position (order)
+    pad: int = 0                          # text: filler appended to reach the observed width
     order: int = 1                # 1..K: K blocks shuffled; 0 in order; -1 reversed
     width: int = 0
     array_type: bool = False
@@ -305,8 +309,8 @@ class ColumnModel:
                                     units=False)
         if self.kind == "text":
             assert self.bounds_array is not None
-            return (f"{schema}.text_at({slot}, {slots}, {literal(self.bounds_array)}::text[])"
-                    f"::{self.type_sql}")
+            return (f"{schema}.text_at({slot}, {slots}, {literal(self.bounds_array)}::text[], "
+                    f"{self.pad})::{self.type_sql}")
         if self.kind == "uuid":
             return f"md5('{self.salt}:' || ({slot})::text)::uuid"
         if self.kind == "pool" and self.bounds_array:
@@ -342,12 +346,12 @@ class ColumnModel:
         slot's hash (JSON: one key holding it; bytea: its bytes)."""
         width = max(1, self.width)
         if self.base_type in _JSON:
-            width = max(1, width - 16)
+            width = max(1, width - 11)  # {"v" : ""} and the length byte
         if self.base_type == "bytea":
             width *= 2
         text = f"left(repeat(md5(({slot})::text), {width // 32 + 1}), {width})"
         if self.base_type in _JSON:
-            return f"json_build_object('filler', {text})::{self.type_sql}"
+            return f"json_build_object('v', {text})::{self.type_sql}"
         if self.base_type == "bytea":
             return f"decode({text}, 'hex')::{self.type_sql}"
         return f"{text}::{self.type_sql}"
@@ -446,11 +450,33 @@ def column_model(table: SourceTable, column: SourceColumn, unique: bool,
         model.reason = f"unique {column.type_sql} values cannot be drawn from a fixed pool"
         return model
     model.distinct = distinct_model(stats, rows, model, unique)
+    if kind == "text":
+        model.pad = _text_pad(model, stats, table.rows)
     if kind in ("int", "date", "numeric") and model.bounds and not unique \
             and (kind != "numeric" or model.digits <= MAX_DISCRETE_DIGITS):
         model.domain = integer_domain(model, stats, numbers, rows)
     _order_common_values(model, stats, numbers)
     return model
+
+
+def _text_pad(model: ColumnModel, stats: ColumnStats, rows: int) -> int:
+    """Bytes to append to each non-common value so the average width is the source's: ANALYZE
+    leaves values over 1 kB out of the histogram but not out of avg_width."""
+    rest = 1.0 - model.null_frac - sum(stats.mcf or [])
+    if rest < 0.01 or not stats.histogram:
+        return 0
+    non_null = 1.0 - model.null_frac
+    slots = model.distinct.at(max(1, rows)) if model.distinct.ratio or model.distinct.constant \
+        else rows
+    code = 1 + len(f"{slots:x}") if slots > len(stats.histogram) else 0
+    bound = sum(len(b.encode()) for b in stats.histogram) / len(stats.histogram) + code + 1
+    common = sum(f * (len(v.encode()) + 1) for v, f in zip(stats.mcv or [], stats.mcf or [],
+                                                          strict=False))
+    expected = (common + rest * bound) / non_null
+    missing = stats.avg_width - expected
+    if missing < 8 or missing < 0.2 * expected:
+        return 0
+    return min(100_000, round(missing * non_null / rest))
 
 
 def _wide_rest(model: ColumnModel, stats: ColumnStats, rows: int) -> bool:

@@ -361,6 +361,9 @@ def numbers(conn: psycopg.Connection[Any], values: list[str], base_type: str) ->
 # -- schema ----------------------------------------------------------------------------------------
 
 _PREAMBLE = re.compile(r"^\s*(SET\s+\w+\s*=|SELECT\s+pg_catalog\.set_config\()", re.IGNORECASE)
+_COLUMN_OPTIONS = re.compile(r"^(ALTER\s+TABLE\s+.+\s+ALTER\s+COLUMN\s+.+\s+SET\s+)\((.*)\)$",
+                             re.IGNORECASE | re.DOTALL)
+_KNOWN_COLUMN_OPTIONS = {"n_distinct", "n_distinct_inherited"}
 
 
 def export_snapshot(conn: psycopg.Connection[Any]) -> str | None:
@@ -399,11 +402,28 @@ def dump_schema(dsn: str, schemas: list[str], snapshot: str | None = None) -> st
 
 
 def clean_dump(text: str) -> str:
-    """The dump's DDL: psql meta-commands (``\\restrict``) and preamble SETs removed."""
+    """The dump's DDL: psql meta-commands (``\\restrict``) and preamble SETs removed, and
+    column options PostgreSQL does not define (a distribution's own, e.g. Debian 15's
+    ``pg_attver``) left out of ``ALTER COLUMN ... SET (...)``: other servers refuse them.
+
+    >>> clean_dump("SET x = 1;\\nALTER TABLE ONLY s.t ALTER COLUMN a SET (pg_attver=5, n_distinct=-1);")
+    'ALTER TABLE ONLY s.t ALTER COLUMN a SET (n_distinct=-1);\\n'
+    """
     from workbench.loader import split_statements
 
     lines = [line for line in text.splitlines() if not line.startswith("\\")]
-    kept = [s for s in split_statements("\n".join(lines)) if not _PREAMBLE.match(s)]
+    kept = []
+    for statement in split_statements("\n".join(lines)):
+        if _PREAMBLE.match(statement):
+            continue
+        match = _COLUMN_OPTIONS.match(statement)
+        if match:
+            options = [o.strip() for o in match.group(2).split(",")
+                       if o.split("=")[0].strip().lower() in _KNOWN_COLUMN_OPTIONS]
+            if not options:
+                continue
+            statement = f"{match.group(1)}({', '.join(options)})"
+        kept.append(statement)
     return "\n\n".join(s + ";" for s in kept) + "\n"
 
 

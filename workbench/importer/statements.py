@@ -449,6 +449,17 @@ class _Builder:
             if isinstance(value, ast.Node | list | tuple):
                 setattr(node, attr, self.visit(value, context))
 
+    def _visit_FuncCall(self, node: ast.FuncCall, context: str) -> Any:
+        """A parameter passed to a function outside a comparison: its value is unknown and a
+        neutral one could make the call fail (``pg_get_serial_sequence('', '')``)."""
+        for arg in node.args or ():
+            if _param_only(arg) and not all(n >= FIRST_PLACEHOLDER for n in _params(arg)):
+                name = ".".join(f.sval for f in node.funcname if isinstance(f, ast.String))
+                raise NotParameterizable(f"${_params(arg)[0]} is an argument of {name}(), "
+                                         "not compared with a column")
+        self._children(node, context)
+        return node
+
     def _visit_SelectStmt(self, node: ast.SelectStmt, context: str) -> Any:
         self.scopes.append(self.scope(node.fromClause))
         try:
