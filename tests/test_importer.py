@@ -21,8 +21,8 @@ from workbench.databases import create_database, drop_database
 from workbench.datasets import get_dataset, read_dataset
 from workbench.dsn import with_database
 from workbench.errors import WorkbenchError
-from workbench.fidelity import DISTINCT_RANGE, NULL_FRAC_TOLERANCE, fidelity
 from workbench.importer import import_dataset
+from workbench.importer.fidelity import DISTINCT_RANGE, NULL_FRAC_TOLERANCE, fidelity
 from workbench.importer.folder import write_folder
 from workbench.loader import load
 from workbench.runs import RunOptions, run_workload

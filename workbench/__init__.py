@@ -57,7 +57,7 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "rehearse": "workbench.migrations.rehearse",
     "impact": "workbench.migrations.impact",
     "import_dataset": "workbench.importer",
-    "fidelity": "workbench.fidelity",
+    "fidelity": ("workbench.importer.fidelity", "fidelity"),
 }
 
 

@@ -392,7 +392,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _fidelity(args: argparse.Namespace) -> int:
-    from workbench.fidelity import fidelity
+    from workbench.importer.fidelity import fidelity
 
     report = fidelity(args.source, args.clone, dsn=opt(args, "dsn"), draws=args.draws,
                       seed=args.seed, restore_statistics=args.restore_statistics)

@@ -7,7 +7,8 @@ nothing is written there. The stages, one module each: :mod:`~workbench.importer
 read), :mod:`~workbench.importer.models` (a column's distribution as an SQL function),
 :mod:`~workbench.importer.generate` (tables, keys, generator SQL),
 :mod:`~workbench.importer.statements` (statements as pgbench scripts),
-:mod:`~workbench.importer.files` and :mod:`~workbench.importer.folder` (the folder, atomically).
+:mod:`~workbench.importer.files` and :mod:`~workbench.importer.folder` (the folder, atomically);
+:mod:`~workbench.importer.fidelity` (how close a loaded copy is to its source).
 
 >>> result = import_dataset("postgresql://reader@prod/app", "datasets/app", top=50)  # doctest: +SKIP
 >>> result.to_json()["tables"]["orders.orders"]["rows"]                             # doctest: +SKIP
