@@ -71,7 +71,6 @@ def build_tables(tables: list[SourceTable], foreign_keys: list[ForeignKey], numb
                  ) -> dict[str, TableModel]:
     """A model per table; tables that cannot be generated say why (and so do their children)."""
     models: dict[str, TableModel] = {}
-    by_name = {t.qualified: t for t in tables}
     for table in tables:
         unique, notes = _unique_columns(table, foreign_keys)
         model = TableModel(table, notes=notes)
@@ -79,13 +78,15 @@ def build_tables(tables: list[SourceTable], foreign_keys: list[ForeignKey], numb
             if column.generated:
                 continue
             model.columns.append(column_model(table, column, column.name in unique, numbers))
-        if not table.analyzed:
+        if table.partitioned:
+            model.skipped = "partitioned tables are not generated yet"
+        elif not table.analyzed:
             model.skipped = "never analysed on the source (run ANALYZE there): no statistics"
         elif table.rows <= 0:
             model.skipped = "empty on the source"
         models[table.qualified] = model
     for fk in foreign_keys:
-        _link(models, by_name, fk)
+        _link(models, fk)
     _require_not_null(models)
     _cascade(models, foreign_keys)
     return models
@@ -116,7 +117,7 @@ def _distinctness(table: SourceTable, column: str) -> float:
     return -nd * max(1, table.rows) if nd < 0 else nd
 
 
-def _link(models: dict[str, TableModel], by_name: dict[str, SourceTable], fk: ForeignKey) -> None:
+def _link(models: dict[str, TableModel], fk: ForeignKey) -> None:
     child = models[fk.child]
     if fk.parent not in models:
         schema = fk.parent.split(".", 1)[0]
@@ -141,9 +142,8 @@ def _link(models: dict[str, TableModel], by_name: dict[str, SourceTable], fk: Fo
     if column.skipped:  # no statistics: each child row its own parent
         column.distinct = Distinct(ratio=1.0)
         column.reason = "no statistics: parents drawn uniformly"
-    stats = by_name[fk.child].column(column.column)
-    mcv = stats.stats.mcv if stats and stats.stats else None
-    link_foreign_key(column, key, mcv, max(1, parent.rows))
+    # the common values in the model's order (value order where it places them by position)
+    link_foreign_key(column, key, column.mcv_values or None, max(1, parent.rows))
 
 
 def _require_not_null(models: dict[str, TableModel]) -> None:

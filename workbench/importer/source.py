@@ -86,6 +86,7 @@ class SourceTable:
     columns: list[SourceColumn] = field(default_factory=list)
     unique: list[tuple[str, ...]] = field(default_factory=list)   # PK and unique indexes
     analyzed: bool = True
+    partitioned: bool = False
 
     @property
     def qualified(self) -> str:
@@ -177,8 +178,8 @@ def read_tables(conn: psycopg.Connection[Any], schemas: list[str]) -> list[Sourc
         "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY(%s) "
         "ORDER BY 2, 3", [schemas]).fetchall()
     tables = [SourceTable(schema, name, oid, max(int(reltuples), -1), int(pages), int(size or 0),
-                          analyzed=reltuples >= 0)
-              for oid, schema, name, reltuples, pages, size, _kind in rows]
+                          analyzed=reltuples >= 0, partitioned=kind == "p")
+              for oid, schema, name, reltuples, pages, size, kind in rows]
     by_oid = {t.oid: t for t in tables}
     _read_columns(conn, by_oid)
     _read_unique(conn, by_oid)
