@@ -61,8 +61,7 @@ def catalog() -> Catalog:
     tables = {t.qualified: t for t in (orders, customers)}
     models = {t.qualified: {c.name: column_model(t, c, (c.name,) in t.unique, _numbers)
                             for c in t.columns} for t in tables.values()}
-    return Catalog(tables, models, {k: f"n_{t.name}" for k, t in tables.items()},
-                   {k: {u[0] for u in t.unique} for k, t in tables.items()})
+    return Catalog(tables, models, {k: f"n_{t.name}" for k, t in tables.items()})
 
 
 def _plan(catalog: Catalog, text: str, types: list[str] | None = None):

@@ -170,7 +170,6 @@ def _catalog(tables: list[source.SourceTable], models: dict[str, TableModel]) ->
         tables={t.qualified: t for t in tables},
         models={name: {c.column: c for c in m.columns} for name, m in models.items()},
         variables={t.qualified: f"n_{t.name}" for t in tables},
-        unique={t.qualified: {k[0] for k in t.unique if len(k) == 1} for t in tables},
     )
 
 

@@ -397,12 +397,10 @@ def column_model(table: SourceTable, column: SourceColumn, unique: bool,
     """The model of one column from its statistics (``numbers(values, type)`` converts histogram
     bounds to numbers on the source server)."""
     model = ColumnModel(table.qualified, column.name, column.type_sql, "skip",
-                        function_name(table, column.name), width=0,
-                        array_type=column.is_array, salt=salt_of(table.qualified, column.name),
-                        source_rows=max(0, table.rows))
-    model.base_type = column.base_type
-    model.category = column.category
-    model.sample = sample_rows(column.stattarget)
+                        function_name(table, column.name), array_type=column.is_array,
+                        salt=salt_of(table.qualified, column.name),
+                        source_rows=max(0, table.rows), base_type=column.base_type,
+                        category=column.category, sample=sample_rows(column.stattarget))
     stats = column.stats
     if stats is None:
         return _without_stats(model, column, table)
@@ -413,50 +411,56 @@ def column_model(table: SourceTable, column: SourceColumn, unique: bool,
         return model
     _common_values(model, stats, column)
     model.order = order_from(stats.correlation)
+    model.kind = _choose_kind(model, column, stats, unique, numbers)
+    if stats.histogram:
+        model.bounds_array = stats.histogram_array
+        model.bounds_count = len(stats.histogram)
+    if model.kind == "skip":
+        return model
+    rows = max(1, table.rows)
+    if model.kind == "common":
+        _only_common(model)
+        model.distinct = Distinct(constant=max(1, model.mcv_count))
+    else:
+        model.distinct = distinct_model(stats, rows, model, unique)
+    if model.kind == "text":
+        model.pad = _text_pad(model, stats, table.rows)
+    if model.kind in ("int", "date", "numeric") and model.bounds and not unique \
+            and model.digits <= MAX_DISCRETE_DIGITS:
+        model.domain = integer_domain(model, stats, numbers, rows)
+    _order_common_values(model, stats, numbers)
+    return model
+
+
+def _choose_kind(model: ColumnModel, column: SourceColumn, stats: ColumnStats, unique: bool,
+                 numbers: Any) -> str:
+    """How the column's values are made, from its type and what pg_stats has of it."""
     kind = _kind(column, stats)
     if kind == "skip":
         model.reason = (f"no generator for type {column.type_sql}: pg_stats has neither common "
                         "values nor a histogram of it")
-        return model
+        return kind
     if kind in ("int", "numeric", "float", "date", "timestamptz", "timestamp"):
         model.bounds = numbers(stats.histogram, column.base_type) if stats.histogram else None
         if model.bounds is None or len(model.bounds) < 2:
             kind = "serial" if unique and column.base_type in _INTEGERS else \
                 ("pool" if stats.histogram else "common")
-    if kind == "int" and unique:
-        kind = "serial"
-    if kind == "text" and not stats.histogram and _wide_rest(model, stats, table.rows):
-        kind = "wide"
-    elif kind in ("text", "pool") and not stats.histogram:
-        kind = "common"
-    model.kind = kind
-    if stats.histogram:
-        model.bounds_array = stats.histogram_array
-        model.bounds_count = len(stats.histogram)
     if kind == "numeric":
         model.digits = min(10, max((len(v.split(".", 1)[1]) for v in stats.histogram or []
                                     if "." in v), default=0))
-    rows = max(1, table.rows)
-    if kind == "common":
-        _only_common(model)
-        model.distinct = Distinct(constant=max(1, model.mcv_count))
-        if not model.mcv_count:
-            model.kind = "skip"
-            model.reason = "no values known: pg_stats has neither common values nor a histogram"
-        _order_common_values(model, stats, numbers)
-        return model
+    if kind == "int" and unique:
+        return "serial"
+    if kind == "text" and not stats.histogram and _wide_rest(model, stats, column):
+        return "wide"
+    if kind in ("text", "pool") and not stats.histogram:
+        kind = "common"
+    if kind == "common" and not model.mcv_count:
+        model.reason = "no values known: pg_stats has neither common values nor a histogram"
+        return "skip"
     if unique and kind == "pool":
-        model.kind = "skip"
         model.reason = f"unique {column.type_sql} values cannot be drawn from a fixed pool"
-        return model
-    model.distinct = distinct_model(stats, rows, model, unique)
-    if kind == "text":
-        model.pad = _text_pad(model, stats, table.rows)
-    if kind in ("int", "date", "numeric") and model.bounds and not unique \
-            and (kind != "numeric" or model.digits <= MAX_DISCRETE_DIGITS):
-        model.domain = integer_domain(model, stats, numbers, rows)
-    _order_common_values(model, stats, numbers)
-    return model
+        return "skip"
+    return kind
 
 
 def _text_pad(model: ColumnModel, stats: ColumnStats, rows: int) -> int:
@@ -479,11 +483,12 @@ def _text_pad(model: ColumnModel, stats: ColumnStats, rows: int) -> int:
     return min(100_000, round(missing * non_null / rest))
 
 
-def _wide_rest(model: ColumnModel, stats: ColumnStats, rows: int) -> bool:
+def _wide_rest(model: ColumnModel, stats: ColumnStats, column: SourceColumn) -> bool:
     """Text whose other values are all too wide for the histogram (ANALYZE leaves values over
     1 kB out of it): they get filler of the width they must have for avg_width to come out."""
     rest = 1.0 - model.null_frac - sum(stats.mcf or [])
-    if rest < 0.001 or _source_distinct(stats, max(1, rows), model) <= model.mcv_count:
+    if rest < 0.001 or _source_distinct(stats, max(1, model.source_rows), model) \
+            <= model.mcv_count:
         return False
     common = sum(f * (len(v.encode()) + 4) for v, f in zip(stats.mcv or [], stats.mcf or [],
                                                            strict=False))

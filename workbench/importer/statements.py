@@ -130,7 +130,6 @@ class Catalog:
     tables: dict[str, SourceTable]
     models: dict[str, dict[str, ColumnModel]]     # table -> column -> model
     variables: dict[str, str]                     # table -> pgbench variable (n_<table>)
-    unique: dict[str, set[str]]
 
     def find(self, schema: str | None, name: str) -> str | None:
         """The imported table a (possibly unqualified) name refers to."""
