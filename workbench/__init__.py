@@ -62,6 +62,8 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "undo_migrations": ("workbench.migrations.history", "undo"),
     "rehearse": "workbench.migrations.rehearse",
     "impact": "workbench.migrations.impact",
+    "import_dataset": "workbench.importer",
+    "fidelity": ("workbench.importer.fidelity", "fidelity"),
 }
 
 

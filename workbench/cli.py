@@ -636,6 +636,26 @@ def _impact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from workbench.dsn import with_database
+    from workbench.importer import import_dataset
+
+    schemas = [s.strip() for value in args.schemas or [] for s in value.split(",") if s.strip()]
+    result = import_dataset(with_database(args.source, opt(args, "database")), args.out,
+                            top=args.top, schemas=schemas or None, replace=args.replace)
+    emit(args, result.to_json(), result.summary)
+    return 0
+
+
+def _fidelity(args: argparse.Namespace) -> int:
+    from workbench.importer.fidelity import fidelity
+
+    report = fidelity(args.source, args.clone, dsn=opt(args, "dsn"), draws=args.draws,
+                      seed=args.seed, restore_statistics=args.restore_statistics)
+    emit(args, report.to_json(), report.text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (also used to document the CLI)."""
     common = _common()
@@ -912,6 +932,29 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("folder", help="migration folder")
     imp.add_argument("--dataset", required=True, help="dataset whose services' workload to check")
     imp.set_defaults(handler=_impact)
+
+    imp = sub.add_parser("import", parents=[common],
+                         help="a live server's schema, statistics and top statements as a dataset")
+    imp.add_argument("source", metavar="DSN", help="the server to import from (only read)")
+    imp.add_argument("--out", required=True, help="dataset folder to write, e.g. datasets/prod")
+    imp.add_argument("--top", type=int, default=50,
+                     help="statements of pg_stat_statements to import (0: none)")
+    imp.add_argument("--schemas", action="append", metavar="A,B",
+                     help="schemas to import (default: every schema with tables)")
+    imp.add_argument("--replace", action="store_true", help="overwrite an existing dataset folder")
+    imp.set_defaults(handler=_import)
+
+    fid = sub.add_parser("fidelity", parents=[common],
+                         help="compare an imported dataset's database with its source")
+    fid.add_argument("source", metavar="SOURCE_DSN", help="the server the dataset was imported from")
+    fid.add_argument("clone", metavar="DATASET_DB",
+                     help="the loaded dataset: a database name on --dsn's server, or a DSN")
+    fid.add_argument("--draws", type=int, default=3, help="parameter draws per statement")
+    fid.add_argument("--seed", type=int, default=1, help="seed of the parameter draws")
+    fid.add_argument("--restore-statistics", action="store_true",
+                     help="PostgreSQL 18: copy the source's planner statistics into the clone, "
+                          "then compare the plans again")
+    fid.set_defaults(handler=_fidelity)
 
     for register in _EXTENSIONS:
         register(sub, common)
