@@ -88,3 +88,19 @@ def test_docstring_examples_run(module: str) -> None:
     mod = importlib.import_module(f"workbench.advisor.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_the_benchmark_workload_reads_cleanly() -> None:
+    """bench/datasets/delivery is only loaded by `make bench`: its manifest and every statement
+    must at least read here."""
+    from pathlib import Path
+
+    from workbench.datasets import get_dataset
+    from workbench.plans.capture import workload_statements
+
+    folder = Path(__file__).resolve().parents[1] / "bench" / "datasets" / "delivery"
+    dataset = get_dataset(folder)
+    assert {s.service for s in dataset.scripts} == {s.name for s in dataset.services}
+    statements = [read_statement(n, s) for n, s, _ in workload_statements(folder, draws=1)]
+    assert len(statements) == len(dataset.scripts) and not [s for s in statements if s.error]
+    assert {s.kind for s in statements} == {"select", "insert", "update"}
