@@ -120,8 +120,8 @@ def _check_safety(advice, dataset: str) -> None:
     assert not drops & {"catalog.products_sku_key", "accounts.addresses_customer_id_idx",
                         "payments.refunds_payment_id_idx"}
     for rec in advice.recommendations:
-        reads = set(rec.columns) | set(rec.include)
-        written = _updated(advice).get(rec.table, set()) & reads
+        assert set(rec.include) <= set(rec.reads)
+        written = _updated(advice).get(rec.table, set()) & set(rec.reads)
         if written:
             assert rec.hot and rec.benefit_pct > 0
             assert any("UPDATE of" in n and "non-HOT" in n for n in rec.notes)
@@ -203,3 +203,14 @@ def test_cli_json_contract(shop18: str, capsys: pytest.CaptureFixture[str]) -> N
     text = capsys.readouterr().out
     assert "statement recent_orders (weight 25): improved" in text
     assert "existing indexes: statistics cover" in text
+
+
+def test_events_on_postgresql_18(events18: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["advise", "events", "--dsn", events18, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["method"] == "build" and doc["not_evaluable"] == []
+    gin = [r for r in doc["recommendations"] if r["method"] == "gin"]
+    assert [r["columns"] for r in gin] == [["payload"]]
+    verdicts = {v["name"]: v["verdict"] for v in doc["statements"]}
+    assert verdicts["payload_filter"] == "improved"
+    assert verdicts["ingest"] == "no_indexable_predicate"  # an INSERT ... VALUES: upkeep only

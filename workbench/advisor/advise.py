@@ -84,6 +84,8 @@ class Recommendation:
     hot: list[dict[str, Any]] = field(default_factory=list)  # UPDATEs it makes non-HOT
     slows: list[dict[str, Any]] = field(default_factory=list)  # statements whose plan gets worse
     notes: list[str] = field(default_factory=list)  # the reasons, in words
+    reads: list[str] = field(default_factory=list)  # every column it reads (keys, INCLUDE,
+    #                                                 expressions, predicate): the HOT question
 
 
 @dataclass
@@ -398,7 +400,8 @@ def _recommendation(cand: Candidate, item: Item, selection: Selection, evaluator
     return Recommendation(
         cand.ddl, cand.table, list(cand.columns), list(cand.include), cand.where, cand.method,
         item.size, round(100.0 * net / start, 2), round(100.0 * write / start, 3), helped,
-        redundant, cand.kind(), round(100.0 * (net + write) / start, 2), hot, slows, notes)
+        redundant, cand.kind(), round(100.0 * (net + write) / start, 2), hot, slows, notes,
+        sorted(cand.touches()))
 
 
 def _table_indexes(existing: list[ExistingIndex]) -> dict[str, list[TableIndex]]:
