@@ -257,7 +257,8 @@ def _advise(args: argparse.Namespace) -> int:
         for v in advice.validation or []:
             lines.append(f"validated {v['name']}: estimated -{v['estimated_improvement_pct']}%, "
                          f"measured {v['before_ms']} -> {v['after_ms']} ms "
-                         f"({v['actual_improvement_pct']}% faster)")
+                         f"({v['actual_improvement_pct']}% faster)"
+                         + (" - SLOWER than before" if v.get("slower") else ""))
         lines += [f"statement {v['name']} (weight {v['weight']:g}): {v['verdict']}: {v['reason']}"
                   for v in advice.statements]
         lines += [f"not evaluable: {n['ddl']} ({n['reason']})" for n in advice.not_evaluable]
