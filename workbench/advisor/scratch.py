@@ -14,6 +14,7 @@ a workload runs; the caller then reports those candidates as not evaluable inste
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from types import TracebackType
 
@@ -42,6 +43,7 @@ class ScratchCopy:
                 raise UnsafeOperation(
                     f"refusing to copy database {source}: it is not a database the workbench "
                     "created", "copies are made of workbench databases only")
+        self._drop_stale(source)
         self.name = f"{PREFIX}{source[:30]}_{os.getpid()}_{secrets.token_hex(3)}"
         try:
             with connect(self.source_dsn, database=MAINTENANCE_DB) as conn:
@@ -65,7 +67,30 @@ class ScratchCopy:
                  tb: TracebackType | None) -> None:
         self._drop()
 
+    def _drop_stale(self, source: str) -> None:
+        """Drop copies of ``source`` left by a process of this machine that no longer runs (killed
+        before it could clean up); the servers are on loopback, so the pid in the name is ours."""
+        pattern = re.compile(rf"^{re.escape(PREFIX + source[:30])}_(\d+)_[0-9a-f]{{6}}$")
+        with connect(self.source_dsn, database=MAINTENANCE_DB) as conn:
+            names = [r[0] for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s",
+                [PREFIX.replace("_", r"\_") + "%"]).fetchall()]
+        for name in names:
+            match = pattern.match(name)
+            if match and not _alive(int(match.group(1))):
+                drop_database(name, self.source_dsn)
+
     def _drop(self) -> None:
         if self.name:
             drop_database(self.name, self.source_dsn)
             self.name = ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
