@@ -303,6 +303,8 @@ def _plans(path: str) -> dict[str, Any]:
 
 def _advise(args: argparse.Namespace) -> int:
     from workbench.advisor.advise import DRAWS, advise
+    from workbench.advisor.existing import MIN_STATS_DAYS
+    from workbench.advisor.select import MIN_GAIN_PCT
 
     if args.keep and not args.validate:
         raise WorkbenchError("--keep keeps the indexes --validate builds: it needs --validate",
@@ -313,6 +315,9 @@ def _advise(args: argparse.Namespace) -> int:
         dsn=opt(args, "dsn"), database=opt(args, "database"), budget_mb=args.budget_mb,
         max_indexes=args.max_indexes, method=args.method, validate=args.validate, keep=args.keep,
         allow_destructive=args.allow_destructive, draws=DRAWS if args.draws is None else args.draws,
+        min_gain_pct=MIN_GAIN_PCT if args.min_gain_pct is None else args.min_gain_pct,
+        unused_after_days=MIN_STATS_DAYS if args.unused_after_days is None
+        else args.unused_after_days,
     )
     doc = advice.to_json()
 
@@ -321,16 +326,22 @@ def _advise(args: argparse.Namespace) -> int:
                  f"candidates; workload cost {advice.workload_cost_before:,.0f} -> "
                  f"{advice.workload_cost_after:,.0f}"]
         for r in advice.recommendations:
-            lines.append(f"{r.ddl};\n    -- {r.size_bytes / 1e6:.1f} MB, benefit {r.benefit_pct:.1f}% "
-                         f"of workload cost, write overhead {r.write_overhead_pct:.2f}%, helps "
-                         + ", ".join(s["name"] for s in r.statements))
+            lines.append(f"{r.ddl};\n    -- {r.size_bytes / 1e6:.1f} MB, net benefit "
+                         f"{r.benefit_pct:.1f}% of workload cost, write overhead "
+                         f"{r.write_overhead_pct:.2f}%")
+            lines += [f"    -- {note}" for note in r.notes]
         for v in advice.validation or []:
             lines.append(f"validated {v['name']}: estimated -{v['estimated_improvement_pct']}%, "
                          f"measured {v['before_ms']} -> {v['after_ms']} ms "
-                         f"({v['actual_improvement_pct']}% faster)")
+                         f"({v['actual_improvement_pct']}% faster)"
+                         + (" - SLOWER than before" if v.get("slower") else ""))
+        lines += [f"statement {v['name']} (weight {v['weight']:g}): {v['verdict']}: {v['reason']}"
+                  for v in advice.statements]
+        lines += [f"not evaluable: {n['ddl']} ({n['reason']})" for n in advice.not_evaluable]
         for kind, items in advice.existing.items():
-            lines += [f"existing {kind}: {i['index']} ({i['reason']})" for i in items]
-        lines += [f"skipped {s['name']}: {s['reason']}" for s in advice.skipped_statements]
+            if isinstance(items, list):
+                lines += [f"existing {kind}: {i['index']} ({i['reason']})" for i in items]
+        lines.append(f"existing indexes: {advice.existing['statistics']['note']}")
         return "\n".join(lines)
 
     emit(args, doc, text)
@@ -752,6 +763,11 @@ def build_parser() -> argparse.ArgumentParser:
     adv.add_argument("--max-indexes", type=_count, help="at most this many indexes")
     adv.add_argument("--draws", type=_count, metavar="N",
                      help="parameter draws per script statement, costed as their mean (default 5)")
+    adv.add_argument("--min-gain-pct", type=_number, metavar="PCT",
+                     help="an index must save this %% of the original workload cost (default 0.5)")
+    adv.add_argument("--unused-after-days", type=_number, metavar="DAYS",
+                     help="call an index unused only when statistics cover this many days "
+                          "(default 7)")
     adv.add_argument("--method", choices=["auto", "hypopg", "build"], default="auto",
                      help="what-if evaluation: HypoPG, or real builds rolled back")
     adv.add_argument("--validate", action="store_true",

@@ -247,7 +247,10 @@ def explain_generic(conn: psycopg.Connection[Any], text: str, options: list[str]
     with a forced generic plan executed with NULL parameters (EXPLAIN only, never run)."""
     opts = [o for o in (options or ["FORMAT JSON"]) if o not in ("ANALYZE", "BUFFERS", "WAL")]
     if int(conn.info.server_version) >= 160000:
-        row = conn.execute(f"EXPLAIN ({', '.join([*opts, 'GENERIC_PLAN'])}) {text}").fetchone()  # type: ignore[arg-type]
+        # prepare=False: psycopg prepares a query it sees often, and a prepared statement with
+        # $n would then want parameters
+        row = conn.execute(f"EXPLAIN ({', '.join([*opts, 'GENERIC_PLAN'])}) {text}",  # type: ignore[arg-type]
+                           prepare=False).fetchone()
         return row[0] if row else None
     count = len(set(re.findall(r"\$(\d+)", text)))
     conn.execute("SET plan_cache_mode = force_generic_plan")
