@@ -90,11 +90,29 @@ def test_unreadable_statements_are_listed_not_fatal(shop18: str, tmp_path: Path)
     assert {r.table for r in advice.recommendations} == {"orders.orders", "accounts.customers"}
 
 
-def test_validate_builds_measures_and_drops(shop18: str) -> None:
-    advice = advise("shop", dsn=shop18, budget_mb=50, max_indexes=2, validate=True)
-    assert advice.validation
+@pytest.mark.slow
+def test_validate_measures_the_advice_by_an_experiment_on_copies(shop18: str,
+                                                                 tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the experiment's folder goes to experiments/ here
+    advice = advise("shop", dsn=shop18, budget_mb=50, max_indexes=2, validate=True,
+                    validate_options={"duration": 2, "warmup": 1, "repeat": 2, "clients": 2})
     measured = {v["name"]: v for v in advice.validation}
-    assert measured["recent_orders"]["actual_improvement_pct"] > 50
+    mix = measured["(workload)"]
+    assert mix["estimated_improvement_pct"] > 50 and mix["runs"] == [2, 2]
+    assert mix["measured_tps_change_pct"] > 50  # predicted a large saving; measured one
+    assert (tmp_path / mix["experiment"]).is_dir()
+    assert measured["recent_orders"]["script"] == "recent_orders"
+    assert measured["recent_orders"]["measured_p95_change_pct"] < 0
+    with connect(shop18) as conn:  # nothing was built on the advised database
+        assert not [ix for ix in existing_indexes(conn) if ix.name.startswith("wb_")]
+
+
+def test_validate_of_a_queries_file_uses_a_scratch_copy(shop18: str, tmp_path) -> None:
+    queries = tmp_path / "q.sql"
+    queries.write_text("SELECT id FROM accounts.customers WHERE email = 'customer7@example.com';\n")
+    advice = advise(queries=queries, dsn=shop18, budget_mb=50, validate=True)
+    row = advice.validation[0]
+    assert row["actual_improvement_pct"] > 50 and not row["slower"]
     with connect(shop18) as conn:
         assert not [ix for ix in existing_indexes(conn) if ix.name.startswith("wb_")]
 

@@ -285,6 +285,24 @@ def _plan_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validation_line(v: dict[str, Any]) -> str:
+    """One validated statement (or the whole mix): predicted against measured."""
+    from workbench.experiments import interval, signed
+
+    predicted = v.get("estimated_improvement_pct")
+    said = f"predicted cost -{predicted}%" if predicted is not None else "predicted n/a"
+    if "measured_tps_change_pct" in v:
+        return (f"validated the whole mix: {said}; measured throughput "
+                f"{signed(v['measured_tps_change_pct'])} {interval(v['ci_pct'])}: {v['verdict']} "
+                f"(experiment {v['experiment']})")
+    if "measured_p95_change_pct" in v:
+        return (f"validated {v['name']}: {said}; measured p95 of {v['script']} "
+                f"{signed(v['measured_p95_change_pct'])} {interval(v['ci_pct'])}: {v['verdict']}")
+    return (f"validated {v['name']}: {said}; measured {v['before_ms']} -> {v['after_ms']} ms "
+            f"({v['actual_improvement_pct']}% faster)"
+            + (" - SLOWER than before" if v.get("slower") else ""))
+
+
 def _plans(path: str) -> dict[str, Any]:
     """A plan file for plan-diff: a file that is JSON but not a plan is a one-line error."""
     from workbench.plans import load_plan_file
@@ -318,6 +336,8 @@ def _advise(args: argparse.Namespace) -> int:
         min_gain_pct=MIN_GAIN_PCT if args.min_gain_pct is None else args.min_gain_pct,
         unused_after_days=MIN_STATS_DAYS if args.unused_after_days is None
         else args.unused_after_days,
+        validate_options={"duration": args.validate_duration, "repeat": args.validate_repeat,
+                          "clients": args.validate_clients, "progress": not opt(args, "json")},
     )
     doc = advice.to_json()
 
@@ -330,11 +350,7 @@ def _advise(args: argparse.Namespace) -> int:
                          f"{r.benefit_pct:.1f}% of workload cost, write overhead "
                          f"{r.write_overhead_pct:.2f}%")
             lines += [f"    -- {note}" for note in r.notes]
-        for v in advice.validation or []:
-            lines.append(f"validated {v['name']}: estimated -{v['estimated_improvement_pct']}%, "
-                         f"measured {v['before_ms']} -> {v['after_ms']} ms "
-                         f"({v['actual_improvement_pct']}% faster)"
-                         + (" - SLOWER than before" if v.get("slower") else ""))
+        lines += [_validation_line(v) for v in advice.validation or []]
         lines += [f"statement {v['name']} (weight {v['weight']:g}): {v['verdict']}: {v['reason']}"
                   for v in advice.statements]
         lines += [f"not evaluable: {n['ddl']} ({n['reason']})" for n in advice.not_evaluable]
@@ -773,6 +789,12 @@ def build_parser() -> argparse.ArgumentParser:
     adv.add_argument("--validate", action="store_true",
                      help="build the chosen indexes for real and measure the improvement")
     adv.add_argument("--keep", action="store_true", help="with --validate: keep the indexes")
+    adv.add_argument("--validate-duration", type=_count, default=10,
+                     help="seconds per run of --validate's experiment (default 10)")
+    adv.add_argument("--validate-repeat", type=_count, default=3,
+                     help="runs per arm of --validate's experiment (default 3)")
+    adv.add_argument("--validate-clients", type=_count, default=4,
+                     help="clients of --validate's experiment (default 4)")
     adv.add_argument("--allow-destructive", action="store_true",
                      help="allow build mode / --validate on a database the workbench did not create")
     adv.set_defaults(handler=_advise)

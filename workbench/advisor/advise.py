@@ -60,6 +60,8 @@ from workbench.advisor.writes import TableIndex, WriteModel
 from workbench.connect import connect, dataset_database, resolve_dsn
 from workbench.databases import read_marker
 from workbench.errors import WorkbenchError
+from workbench.folders import read_text
+from workbench.plans.capture import refuse_half_loaded
 
 DRAWS = 5  # parameter draws per script statement; its what-if cost is their mean
 
@@ -150,13 +152,17 @@ def advise(
     validate: bool = False, keep: bool = False, allow_destructive: bool = False, seed: int = 1,
     draws: int = DRAWS, min_gain_pct: float = MIN_GAIN_PCT,
     unused_after_days: float = MIN_STATS_DAYS, measure: Measure | None = None,
+    validate_options: dict[str, Any] | None = None,
 ) -> Advice:
     """Recommend indexes for a dataset's workload, a SQL file, or pg_stat_statements' top N.
 
     A script statement is costed with ``draws`` parameter sets drawn as its ``\\set`` lines
     would draw them (mean cost), so hot keys weigh as often as the workload hits them. A
     candidate must save at least ``min_gain_pct`` percent of the original workload cost.
-    ``validate`` checks the advice on the server (``measure``: see ``validate.validate_advice``).
+    ``validate`` checks the advice on the server: for a dataset's workload by an experiment on
+    fresh copies of its template (``validate_options``: clients, duration, warmup, repeat of
+    :func:`workbench.advisor.validate.experiment_measure`), else by EXPLAIN ANALYZE on a scratch
+    copy (``measure`` replaces either; see :mod:`workbench.advisor.validate`).
     """
     started = time.perf_counter()
     if not 0 <= min_gain_pct < 100:
@@ -188,10 +194,30 @@ def advise(
             evaluation=_evaluation(m.whatif, m.cset), min_gain_pct=min_gain_pct)
     recs.sort(key=lambda r: -r.benefit_pct)
     if validate and recs:
+        measure = measure or _dataset_measure(source, m.target, advice, validate_options)
         advice.validation = validate_advice(m.target, recs, m.bound, keep=keep,
                                             allow_destructive=allow_destructive, measure=measure)
     advice.seconds = round(time.perf_counter() - started, 3)
     return advice
+
+
+def _dataset_measure(source: str | Path | None, target: str, advice: Advice,
+                     options: dict[str, Any] | None) -> Measure | None:
+    """An experiment-based measure when the workload is a loaded dataset's, else None."""
+    from workbench.advisor.validate import experiment_measure
+
+    dataset = _default_db(source)
+    if dataset is None:
+        return None
+    with connect(target) as conn:
+        marker = read_marker(conn) or {}
+    if marker.get("dataset") != dataset or marker.get("load_status") != "complete":
+        return None
+    before = advice.workload_cost_before or 0
+    predicted = round(100 * (before - advice.workload_cost_after) / before, 1) if before else None
+    return experiment_measure(str(marker.get("dataset_path") or dataset),
+                              scale=float(marker["scale"]), seed=int(marker["seed"]),
+                              workload_pct=predicted, **(options or {}))
 
 
 @dataclass
@@ -234,6 +260,7 @@ def advisor_model(
         raise WorkbenchError(f"draws must be at least 1, got {draws}", "e.g. --draws 5")
     target = resolve_dsn(dsn, dataset_database(dsn, database, _default_db(source)))
     with connect(target) as conn:
+        refuse_half_loaded(conn)
         catalog = read_catalog(conn)
         existing = existing_indexes(conn)
         fks, period = foreign_keys(conn), statistics_period(conn)
@@ -304,11 +331,12 @@ def _statements(conn: psycopg.Connection[Any], source: str | Path | None,
             bound[name] = (text, True)
     elif queries:
         path = Path(queries)
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise WorkbenchError(f"cannot read {path}: {exc.strerror}", "check the path") from None
-        for name, statement, weight in read_queries(text, path.stem):
+        found = read_queries(read_text(path, "SQL file"), path.stem)
+        if not found:
+            raise WorkbenchError(f"{path} holds no SQL statement",
+                                 "pass a file of SQL statements (-- weight: N before one to "
+                                 "weigh it)")
+        for name, statement, weight in found:
             out.append(read_statement(name, statement, weight=weight, catalog=catalog))
             bound[name] = (statement, bool(re.search(r"\$\d", statement)))
     elif source is not None:

@@ -1,16 +1,17 @@
 """Checking advice against the real server: build the recommended set, compare with the estimate.
 
-Today (``plan_check``): the recommended indexes are built for real (CONCURRENTLY) on the
-advised database, the statements they help are re-run under EXPLAIN (ANALYZE) before and after,
-each statement's predicted improvement is set beside the measured one, and the indexes are
-dropped again unless ``keep``. A statement measured slower is flagged.
+For a dataset's workload (``experiment_measure``): an experiment on fresh copies of the dataset's
+template, the recommended indexes on the after arm only, arms interleaved over repeats: per
+statement the predicted cost improvement beside its script's measured p95 change with a 95%
+interval and verdict, and for the whole mix the predicted workload cost change beside the
+measured throughput change. Nothing is built on the advised database (unless ``keep``).
 
-The seam for measured workload runs: ``validate_advice`` takes a ``measure`` function with
-the signature of ``plan_check``: ``(dsn, ddls, statements, predicted, keep=..., allow_destructive=...)
--> list of per-statement dicts``, plus an optional whole-mix row named ``"(workload)"``. A
-function built on the experiment machinery (a fresh copy of a template database, the workload run
-before and after interleaved, confidence intervals) plugs in there with the recommended DDL list,
-and ``advise(validate=True)`` passes it through unchanged.
+For other workloads (``plan_check``): the indexes are built on a scratch copy of the advised
+database (or, for a database the workbench did not create, with ``allow_destructive``, on it,
+all or nothing), and the statements are re-run under EXPLAIN (ANALYZE) before and after.
+
+A ``measure`` function has the signature ``(dsn, ddls, statements, predicted, keep=...,
+allow_destructive=...) -> list of per-statement dicts`` plus a whole-mix row ``"(workload)"``.
 
 >>> rows = validate_advice(dsn, advice.recommendations, statements)   # doctest: +SKIP
 >>> rows[0]["estimated_improvement_pct"], rows[0]["actual_improvement_pct"]  # doctest: +SKIP
@@ -19,6 +20,7 @@ and ``advise(validate=True)`` passes it through unchanged.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -40,25 +42,68 @@ def validate_advice(dsn: str, recommendations: list[Any], statements: dict[str, 
                                    allow_destructive=allow_destructive)
 
 
+def experiment_measure(dataset: str, *, scale: float, seed: int, workload_pct: float | None,
+                       clients: int = 4, duration: int = 10, warmup: int = 2, repeat: int = 3,
+                       progress: bool = False) -> Measure:
+    """A ``measure`` that runs an experiment (see the module's docstring)."""
+    def measure(dsn: str, ddls: list[str], statements: dict[str, tuple[str, bool]],
+                predicted: dict[str, float], *, keep: bool = False,
+                allow_destructive: bool = False) -> list[dict[str, Any]]:
+        from workbench.experiments import experiment
+
+        exp = experiment(dataset, indexes=list(ddls), scale=scale, seed=seed, clients=clients,
+                         duration=duration, warmup=warmup, repeat=repeat, latency=False,
+                         dsn=dsn, progress=progress)
+        scripts = exp.comparison["throughput"]["scripts"]
+        rows = []
+        for name in sorted(predicted):
+            script = name.split(".")[0]
+            p95 = (scripts.get(script) or {}).get("p95") or {}
+            rows.append({"name": name, "estimated_improvement_pct": predicted.get(name),
+                         "script": script, "measured_p95_change_pct": p95.get("change_pct"),
+                         "ci_pct": p95.get("ci_pct"), "verdict": p95.get("verdict"),
+                         "slower": p95.get("verdict") == "slower"})
+        tps = exp.comparison["throughput"]["metrics"]["tps"]
+        rows.append({"name": "(workload)", "estimated_improvement_pct": workload_pct,
+                     "measured_tps_change_pct": tps["change_pct"], "ci_pct": tps["ci_pct"],
+                     "verdict": tps["verdict"], "runs": tps["runs"], "experiment": str(exp.out),
+                     "slower": tps["verdict"] == "slower"})
+        if keep:
+            _keep(dsn, ddls, allow_destructive)
+        return rows
+
+    return measure
+
+
 def plan_check(dsn: str, ddls: list[str], statements: dict[str, tuple[str, bool]],
                predicted: dict[str, float], *, keep: bool = False,
                allow_destructive: bool = False) -> list[dict[str, Any]]:
-    """Build ``ddls`` for real, EXPLAIN (ANALYZE) ``statements`` before and after, drop again."""
-    from workbench.indexes import build_index, drop_index
+    """Build ``ddls`` on a scratch copy (or, allowed, on the database itself, all or nothing),
+    EXPLAIN (ANALYZE) ``statements`` before and after; nothing stays unless ``keep``."""
+    from workbench.advisor.scratch import ScratchCopy
+    from workbench.databases import read_marker
+    from workbench.indexes import build_all, drop_index
     from workbench.plans.capture import explain
 
     with connect(dsn) as conn:
+        owned = read_marker(conn) is not None
         require_owned(conn, allow_destructive, "build indexes to validate advice")
-        before = {n: explain(conn, text, name=n) for n, (text, generic) in statements.items()
-                  if not generic}
-    built = [build_index(dsn, ddl, allow_destructive=allow_destructive) for ddl in ddls]
-    try:
-        with connect(dsn) as conn:
-            after = {n: explain(conn, statements[n][0], name=n) for n in before}
-    finally:
-        if not keep:
-            for index in built:
-                drop_index(dsn, index.schema, index.name, allow_destructive=allow_destructive)
+    with contextlib.ExitStack() as stack:
+        where = stack.enter_context(ScratchCopy(dsn)) if owned else dsn
+        with connect(where) as conn:
+            before = {n: explain(conn, text, name=n) for n, (text, generic) in statements.items()
+                      if not generic}
+        built = build_all(where, ddls, allow_destructive=allow_destructive)
+        try:
+            with connect(where) as conn:
+                after = {n: explain(conn, statements[n][0], name=n) for n in before}
+        finally:
+            if not owned:
+                for index in built:
+                    drop_index(where, index.schema, index.name,
+                               allow_destructive=allow_destructive)
+    if keep:
+        _keep(dsn, ddls, allow_destructive)
     report = []
     for name, b in before.items():
         a = after[name]
@@ -69,3 +114,10 @@ def plan_check(dsn: str, ddls: list[str], statements: dict[str, tuple[str, bool]
                        "before_ms": tb, "after_ms": ta, "actual_improvement_pct": actual,
                        "slower": actual is not None and actual < 0, "kept": keep})
     return report
+
+
+def _keep(dsn: str, ddls: list[str], allow_destructive: bool) -> None:
+    """``--keep``: the recommended set built on the advised database itself, all or nothing."""
+    from workbench.indexes import build_all
+
+    build_all(dsn, ddls, allow_destructive=allow_destructive)
