@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install os-packages demo test lint bench clean stop notebooks
+.PHONY: install os-packages demo test lint bench clean stop notebooks lab pev2
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,8 @@ stop: $(STAMP)
 
 clean: stop
 	rm -rf .workbench runs reports/*.html
+
+# The offline plan viewer (workbench/static/pev2/pev2-viewer.js) is committed, built from the
+# pinned versions in frontend/pev2/package-lock.json; this rebuilds it (needs node and npm).
+pev2:
+	cd frontend/pev2 && npm ci --no-audit --no-fund && node build.mjs
