@@ -80,16 +80,28 @@ SERIAL = ["Actual Rows", "Actual Loops", "Rows Removed by Filter", "Rows Removed
           "Lossy Heap Blocks", "Workers Launched"]
 
 
-@pytest.fixture(scope="module")
-def shop(server_dsn: str) -> Iterator[str]:
+def _load_shop(server: str) -> Iterator[str]:
     from workbench.databases import drop_database
     from workbench.loader import load
 
     name = f"wbtest_text_{uuid.uuid4().hex[:8]}"
-    load("shop", scale=0.1, seed=42, database=name, dsn=server_dsn, progress=False)
-    with connect(server_dsn, database=name) as conn:
+    load("shop", scale=0.1, seed=42, database=name, dsn=server, progress=False)
+    with connect(server, database=name) as conn:
         yield conn.info.dsn
-    drop_database(name, server_dsn)
+    drop_database(name, server)
+
+
+@pytest.fixture(scope="module")
+def shop(server_dsn: str) -> Iterator[str]:
+    """shop at scale 0.1 on PostgreSQL 18."""
+    yield from _load_shop(server_dsn)
+
+
+@pytest.fixture(scope="module")
+def shop15(pg15_dsn: str) -> Iterator[str]:
+    """shop at scale 0.1 on PostgreSQL 15 (its text format differs: InitPlan "returns $0",
+    I/O Timings without kinds, whole actual rows)."""
+    yield from _load_shop(pg15_dsn)
 
 
 def _statements() -> list[tuple[str, str]]:
@@ -133,7 +145,10 @@ def _timing_read_exactly(text: str, plan: Plan) -> None:
 
 
 @pytest.mark.slow
-def test_text_and_json_plans_of_the_same_statements_agree(shop: str) -> None:
+@pytest.mark.parametrize("database", ["shop", "shop15"])
+def test_text_and_json_plans_of_the_same_statements_agree(database: str,
+                                                          request: pytest.FixtureRequest) -> None:
+    shop = request.getfixturevalue(database)
     compared = 0
     shapes: set[str] = set()
     with connect(shop) as conn:
