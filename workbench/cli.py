@@ -238,26 +238,7 @@ def _advise(args: argparse.Namespace) -> int:
         max_indexes=args.max_indexes, method=args.method, validate=args.validate, keep=args.keep,
         allow_destructive=args.allow_destructive, draws=DRAWS if args.draws is None else args.draws,
     )
-    doc = advice.to_json()
-
-    def text() -> str:
-        lines = [f"method {advice.method}, {advice.whatif_calls} what-if calls, {advice.candidates} "
-                 f"candidates; workload cost {advice.workload_cost_before:,.0f} -> "
-                 f"{advice.workload_cost_after:,.0f}"]
-        for r in advice.recommendations:
-            lines.append(f"{r.ddl};\n    -- {r.size_bytes / 1e6:.1f} MB, benefit {r.benefit_pct:.1f}% "
-                         f"of workload cost, write overhead {r.write_overhead_pct:.2f}%, helps "
-                         + ", ".join(s["name"] for s in r.statements))
-        for v in advice.validation or []:
-            lines.append(f"validated {v['name']}: estimated -{v['estimated_improvement_pct']}%, "
-                         f"measured {v['before_ms']} -> {v['after_ms']} ms "
-                         f"({v['actual_improvement_pct']}% faster)")
-        for kind, items in advice.existing.items():
-            lines += [f"existing {kind}: {i['index']} ({i['reason']})" for i in items]
-        lines += [f"skipped {s['name']}: {s['reason']}" for s in advice.skipped_statements]
-        return "\n".join(lines)
-
-    emit(args, doc, text)
+    emit(args, advice.to_json(), advice.text)
     return 0
 
 
@@ -310,10 +291,7 @@ def _migrate(args: argparse.Namespace) -> int:
         from workbench.migrations.lint import lint
 
         result = lint(args.folder, pg_version=args.pg_version)
-        emit(args, result.to_json(), lambda: "\n".join(
-            [f"{f.file}:{f.line}: {f.severity}[{f.rule}] {f.message}\n    safe: {f.safe_alternative}"
-             for f in result.findings] + [f"{n['file']}:{n['line']}: note: {n['note']}"
-                                          for n in result.notes]) or "no findings")
+        emit(args, result.to_json(), result.text)
         return 1 if result.errors else 0
     if args.action == "rehearse":
         from workbench.migrations.rehearse import rehearse
@@ -342,8 +320,7 @@ def _migrate(args: argparse.Namespace) -> int:
                             allow_destructive=args.allow_destructive)
     elif args.action == "info":
         rows = history.info(dsn, folder, database=database)
-        emit(args, rows, lambda: "\n".join(
-            f"{r['version']:>6}  {r['state']:<9} {r['script']}" for r in rows))
+        emit(args, list(rows), rows.text)
         return 0
     elif args.action == "repair":
         removed = history.repair(dsn, database=database, allow_destructive=args.allow_destructive)

@@ -44,9 +44,9 @@ class Recommendation:
     makes_redundant: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(repr=False)
 class Advice:
-    """The advisor's answer."""
+    """The advisor's answer (a table in notebooks, :meth:`text` in the CLI and ``repr``)."""
 
     method: str
     whatif_calls: int
@@ -68,16 +68,53 @@ class Advice:
         doc["workload_cost_after"] = round(self.workload_cost_after, 2)
         return doc
 
+    def summary(self) -> str:
+        """One line: method, what-if calls, candidates and the workload cost before -> after."""
+        return (f"method {self.method}, {self.whatif_calls} what-if calls, {self.candidates} "
+                f"candidates; workload cost {self.workload_cost_before:,.0f} -> "
+                f"{self.workload_cost_after:,.0f}")
+
+    def text(self) -> str:
+        """What ``workbench advise`` prints: DDL to run, and why."""
+        lines = [self.summary()]
+        for r in self.recommendations:
+            lines.append(f"{r.ddl};\n    -- {r.size_bytes / 1e6:.1f} MB, benefit {r.benefit_pct:.1f}% "
+                         f"of workload cost, write overhead {r.write_overhead_pct:.2f}%, helps "
+                         + ", ".join(s["name"] for s in r.statements))
+        for v in self.validation or []:
+            lines.append(f"validated {v['name']}: estimated -{v['estimated_improvement_pct']}%, "
+                         f"measured {v['before_ms']} -> {v['after_ms']} ms "
+                         f"({v['actual_improvement_pct']}% faster)")
+        for kind, items in self.existing.items():
+            lines += [f"existing {kind}: {i['index']} ({i['reason']})" for i in items]
+        lines += [f"skipped {s['name']}: {s['reason']}" for s in self.skipped_statements]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Advice {len(self.recommendations)} indexes; {self.summary()}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty
+
+        pretty(printer, cycle, self.text())
+
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td><code>{html.escape(r.ddl)}</code></td><td>{r.size_bytes / 1e6:.1f}</td>"
-            f"<td>{r.benefit_pct:.1f}</td><td>{r.write_overhead_pct:.2f}</td>"
-            f"<td>{', '.join(s['name'] for s in r.statements)}</td></tr>"
-            for r in self.recommendations)
-        return (f"<p><b>Index advice</b> ({self.method}, {self.whatif_calls} what-if calls): "
-                f"workload cost {self.workload_cost_before:,.0f} → {self.workload_cost_after:,.0f}"
-                "</p><table><tr><th>DDL</th><th>MB</th><th>benefit %</th><th>write overhead %</th>"
-                f"<th>statements</th></tr>{rows}</table>")
+        from workbench.display import html_table
+
+        rows = [[r.ddl, f"{r.size_bytes / 1e6:.1f}", f"{r.benefit_pct:.1f}",
+                 f"{r.write_overhead_pct:.2f}", ", ".join(s["name"] for s in r.statements)]
+                for r in self.recommendations]
+        out = [f"<p><b>Index advice</b>: {html.escape(self.summary())}</p>",
+               html_table(["DDL", "MB", "benefit %", "write overhead %", "statements"], rows,
+                          code_columns=[0]) if rows else "<p>No index to recommend.</p>"]
+        existing = [[kind, i["index"], i["reason"]] for kind, items in self.existing.items()
+                    for i in items]
+        if existing:
+            out.append("<p>Existing indexes</p>" + html_table(["verdict", "index", "why"], existing))
+        if self.skipped_statements:
+            out.append("<p>Statements left out</p>" + html_table(
+                ["statement", "why"], [[s["name"], s["reason"]] for s in self.skipped_statements]))
+        return "".join(out)
 
 
 def advise(

@@ -146,8 +146,35 @@ def undo(dsn: str | None, folder: Path, *, target: str | None = None, database: 
     return done
 
 
+class MigrationInfo(list[dict[str, Any]]):
+    """What :func:`info` returns: a list of one dict per migration (JSON as it is), shown as a
+    table in notebooks and as aligned text by ``repr`` and ``workbench migrate info``."""
+
+    COLUMNS = ("version", "description", "state", "script", "undo", "installed_on")
+
+    def _rows(self) -> list[list[Any]]:
+        return [["" if r.get(c) is None else r.get(c) for c in self.COLUMNS] for r in self]
+
+    def text(self) -> str:
+        """``version  state  script`` per migration."""
+        return "\n".join(f"{r['version']:>6}  {r['state']:<9} {r['script']}" for r in self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty, text_table
+
+        pretty(printer, cycle, text_table(self.COLUMNS, self._rows()))
+
+    def _repr_html_(self) -> str:
+        from workbench.display import html_table
+
+        states = ", ".join(f"{n} {s}" for s, n in sorted(
+            {s: sum(1 for r in self if r["state"] == s) for s in {r["state"] for r in self}}.items()))
+        return (f"<p><b>Migrations</b>: {states or 'none'}</p>"
+                + html_table(self.COLUMNS, self._rows()))
+
+
 def info(dsn: str | None, folder: Path, *, database: str | None = None,
-         history_schema: str = "public") -> list[dict[str, Any]]:
+         history_schema: str = "public") -> MigrationInfo:
     """Every migration with its state: Pending, Success, Undone, Failed, Outdated, Missing."""
     migrations = read_migrations(Path(folder))
     with connect(dsn, database=database) as conn:
@@ -179,7 +206,7 @@ def info(dsn: str | None, folder: Path, *, database: str | None = None,
             out.append({"version": row["version"], "description": row["description"], "type": "SQL",
                         "script": row["script"], "state": "Missing", "undo": False,
                         "installed_on": str(row["installed_on"]), "execution_time": row["execution_time"]})
-    return out
+    return MigrationInfo(out)
 
 
 def validate(dsn: str | None, folder: Path, *, database: str | None = None,

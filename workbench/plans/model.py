@@ -130,9 +130,13 @@ class PlanNode:
             yield from child.walk()
 
 
-@dataclass
+@dataclass(repr=False)
 class Plan:
-    """A parsed plan: the tree, timings, settings and the raw document."""
+    """A parsed plan: the tree, timings, settings and the raw document.
+
+    In a notebook it shows as PEV2's interactive viewer beside the workbench's hints, with a
+    static table as fallback; ``repr`` is one line and IPython's pretty printer the text tree.
+    """
 
     root: PlanNode
     raw: dict[str, Any]
@@ -210,10 +214,20 @@ class Plan:
 
         return plan_text(self)
 
-    def _repr_html_(self) -> str:
-        from workbench.plans.render import plan_html
+    def __repr__(self) -> str:
+        timing = f", execution {self.execution_ms:.3f} ms" if self.execution_ms is not None else (
+            f", cost {self.total_cost:g}" if self.total_cost is not None else "")
+        return f"<Plan {self.root.label}: {len(self.nodes)} nodes{timing}>"
 
-        return plan_html(self)
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty
+
+        pretty(printer, cycle, self.text())
+
+    def _repr_html_(self) -> str:
+        from workbench.plans.viewer import notebook_plan_html
+
+        return notebook_plan_html(self)
 
 
 def parse_plan(document: str | bytes | list[Any] | dict[str, Any]) -> Plan:
