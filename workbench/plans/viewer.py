@@ -103,12 +103,18 @@ def mark_script_shown() -> None:
     _shown_in_this_kernel = True
 
 
+def without_viewer_script(page: str) -> str:
+    """A page without the copies of the viewer's script its outputs carry (notebook outputs
+    hold one, for the page they were shown in)."""
+    return _SCRIPT_TAG.sub("", page)
+
+
 def with_viewer_script(page: str) -> str:
     """A whole HTML page with the viewer's script exactly once, in its head, when it shows a
-    plan; pages without plans are returned as they are."""
+    plan; pages without plans lose the copies their outputs carried."""
+    page = without_viewer_script(page)
     if 'class="wb-plan"' not in page:
         return page
-    page = _SCRIPT_TAG.sub("", page)
     tag = script_element()
     if "</head>" in page:
         return page.replace("</head>", tag + "</head>", 1)
