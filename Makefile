@@ -19,6 +19,11 @@ demo: $(STAMP)
 	$(BIN)/workbench report notebooks/tuning-report.ipynb --html reports/tuning-report.html \
 	  --param scale=1 --param clients=8 --param duration=20
 
+# JupyterLab on 127.0.0.1 with the embedded server started and the CLI's WORKBENCH_HOME; prints the
+# URL. LAB_PORT=8890 picks the port (default 8888, or a free one).
+lab: $(STAMP)
+	$(BIN)/workbench lab $(if $(LAB_PORT),--port $(LAB_PORT))
+
 os-packages:
 	@bash scripts/os-packages.sh
 

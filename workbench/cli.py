@@ -281,6 +281,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab(args: argparse.Namespace) -> int:
+    from workbench.lab import lab
+
+    return lab(port=args.port, root=args.root)
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -486,6 +492,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--html", help="output file (default reports/<notebook>.html)")
     rep.add_argument("--no-input", action="store_true", help="hide the code")
     rep.set_defaults(handler=_report)
+
+    lab_text = ("JupyterLab on 127.0.0.1 beside the workbench's server (started first); prints "
+                "the URL; notebooks share the CLI's WORKBENCH_HOME; Ctrl-C stops it")
+    lab_parser = sub.add_parser("lab", parents=[common], help=lab_text, description=lab_text + (
+        ". In a notebook, %load_ext workbench adds %%sql, %sql, %%explain and %workbench."))
+    lab_parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8888, or a "
+                            "free one when 8888 is taken)")
+    lab_parser.add_argument("--root", help="folder JupyterLab opens (default: the current one)")
+    lab_parser.set_defaults(handler=_lab)
 
     mig = sub.add_parser("migrate", help="Flyway-style migrations: lint, apply, undo, rehearse")
     mig_sub = mig.add_subparsers(title="actions", metavar="ACTION")
