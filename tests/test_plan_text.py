@@ -259,3 +259,21 @@ def test_bad_text_plans_are_clear_errors(text: str, message: str | None) -> None
 def test_shared_json_corpus_still_parses_through_the_same_entry(shared_dir: Path) -> None:
     for path in sorted((shared_dir / "plans").glob("*.json")):
         assert parse_plan(path.read_bytes()).source_format == "json"
+
+
+def test_plan_diff_reads_text_plans_pasted_from_psql(shop: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.cli import main
+
+    sql = "SELECT * FROM orders.orders WHERE customer_id = 17"
+    before = tmp_path / "before.txt"
+    before.write_text(_psql(shop, [], f"EXPLAIN (ANALYZE, BUFFERS) {sql}"))
+    with connect(shop) as conn:
+        conn.execute("CREATE INDEX wb_text_diff_idx ON orders.orders (customer_id)")
+        try:
+            (tmp_path / "after.txt").write_text(_psql(shop, [], f"EXPLAIN (ANALYZE, BUFFERS) {sql}"))
+        finally:
+            conn.execute("DROP INDEX orders.wb_text_diff_idx")
+    assert main(["plan-diff", str(before), str(tmp_path / "after.txt")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("plan: Seq Scan on orders → ") and "wb_text_diff_idx" in out

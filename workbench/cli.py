@@ -442,7 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(handler=_explain)
 
     diff = sub.add_parser("plan-diff", parents=[common],
-                          help="compare plans saved by explain --json / --out")
+                          help="compare plans saved by explain --json / --out, or two EXPLAIN "
+                               "outputs (JSON or text, as psql prints them)")
     diff.add_argument("before")
     diff.add_argument("after")
     diff.set_defaults(handler=_plan_diff)
