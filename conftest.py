@@ -20,6 +20,10 @@ REPO = Path(__file__).resolve().parent
 SHARED = REPO.parent / "shared"
 PG15_BINDIR = Path("/usr/lib/postgresql/15/bin")
 
+# Notebooks under tests/ are executed by the tests that own them (with their parameters), not by
+# nbval, which checks the stored outputs of notebooks/.
+collect_ignore_glob = ["tests/notebooks/*.ipynb"]
+
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="workbench-tests-"))
 os.environ["WORKBENCH_HOME"] = str(_TEST_HOME)
 os.environ.pop("WORKBENCH_PG_BINDIR", None)

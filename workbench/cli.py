@@ -487,7 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(handler=_experiment)
 
     rep = sub.add_parser("report", parents=[common],
-                         help="execute a notebook (or an experiment's report) to shareable HTML")
+                         help="execute a notebook (or an experiment's report) to shareable HTML "
+                              "(one offline file; plans in the PEV2 viewer)")
     rep.add_argument("target", help="an experiment folder or a .ipynb notebook")
     rep.add_argument("--param", action="append", metavar="NAME=VALUE", help="notebook parameter")
     rep.add_argument("--html", help="output file (default reports/<notebook>.html)")
