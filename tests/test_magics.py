@@ -83,8 +83,8 @@ def test_sql_cell_caps_the_rows_and_says_so(executed: dict[str, Any]) -> None:
     cell = _cell(executed, "%%sql --limit 5")
     text = _text(cell)
     assert "showing the first 5 rows" in text
-    assert [line.split() for line in text.splitlines()[-5:]] == [[str(i), str(i + 1)]
-                                                                 for i in range(5)]
+    assert [line.split() for line in text.splitlines()[-5:]] == [
+        [str(i), str(i + 1), str((i + 1) % 2)] for i in range(5)]  # and % is the operator
 
 
 def test_explain_cell_shows_the_viewer_with_hints(executed: dict[str, Any]) -> None:
@@ -129,6 +129,7 @@ def test_errors_show_as_the_clis_one_line(executed: dict[str, Any]) -> None:
     ("SELECT E'it\\'s :a', 'it''s :a'", {}, "SELECT E'it\\'s :a', 'it''s :a'", {}),
     ("SELECT 5 % 2, '100%', :p", {"p": "x%"}, "SELECT 5 %% 2, '100%%', %(p)s", {"p": "x%"}),
     ("SELECT ARRAY[1,2][1:2]", {}, "SELECT ARRAY[1,2][1:2]", {}),
+    ("SELECT 5 % 2, '100%'", {}, "SELECT 5 % 2, '100%'", {}),
 ])
 def test_bind_parameters(sql: str, namespace: dict[str, Any], query: str,
                          params: dict[str, Any]) -> None:

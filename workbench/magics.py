@@ -39,7 +39,8 @@ _TOKENS = re.compile(
 
 def bind_parameters(sql: str, namespace: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """``:name`` placeholders -> psycopg's ``%(name)s`` with values from ``namespace``; ``%``
-    doubled so psycopg reads it as itself. Raises for unknown names and ``{{...}}`` templates."""
+    doubled so psycopg reads it as itself (the text is returned as it is when it has no
+    parameter). Raises for unknown names and ``{{...}}`` templates."""
     params: dict[str, Any] = {}
     out: list[str] = []
     position = 0
@@ -59,6 +60,8 @@ def bind_parameters(sql: str, namespace: dict[str, Any]) -> tuple[str, dict[str,
             out.append(token.replace("%", "%%"))
         position = match.end()
     out.append(sql[position:])
+    if not params:  # psycopg reads % as itself when no parameters are passed
+        return sql, {}
     return "".join(out), params
 
 
@@ -224,7 +227,7 @@ def explain_cell(conn: Any, text: str, namespace: dict[str, Any], *, analyze: bo
 def status_line(dsn: str | None = None, database: str | None = None) -> str:
     """``server ... | database ... | dataset ... scale ...``, without starting a server."""
     from workbench import __version__
-    from workbench.connect import connect, is_embedded
+    from workbench.connect import connect, is_embedded, resolve_dsn
     from workbench.databases import read_marker
     from workbench.dsn import describe
 
@@ -239,7 +242,7 @@ def status_line(dsn: str | None = None, database: str | None = None) -> str:
                     f"{database}")
         server = f"embedded PostgreSQL {status.server_version} on 127.0.0.1:{status.port}"
     else:
-        server = f"server {describe(dsn or '')}"
+        server = f"server {describe(resolve_dsn(dsn, database))}"
     with connect(dsn, database=database) as conn:
         version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
         marker = read_marker(conn) or {}
