@@ -77,6 +77,10 @@ def test_make_lab_serves_on_loopback_with_the_clis_home_and_stops_clean(
         assert _api(port, "/api/status", None)[0] == 403
         status, body = _api(port, "/api/status", token)
         assert status == 200 and "started" in body
+        # Nothing looked up on the network: news and update checks are off.
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10)
+        assert '"news": {"disabled": true}' in page.read().decode()
+        assert _api(port, "/lab/api/update", token) == (200, {"notification": None})
         # A kernel started by JupyterLab gets the CLI's WORKBENCH_HOME, so it finds the same
         # embedded server (the one the session started: its DSN names that home).
         status, kernel = _api(port, "/api/kernels", token, method="POST")

@@ -5,7 +5,8 @@ kernels inherit the caller's ``WORKBENCH_HOME``, pinned to the folder the CLI wo
 nearest ``.workbench``), so every notebook talks to the same server as the CLI at the repo's
 root, whatever folder the notebook sits in. JupyterLab listens on 127.0.0.1 only, with a fresh
 random token passed through the environment (not the command line, where ``ps`` shows it); the
-extension manager is read-only so nothing is looked up on the network. Stopping (Ctrl-C or
+extension manager is read-only and news and update checks are off, so nothing is looked up on
+the network. Stopping (Ctrl-C or
 SIGTERM) shuts JupyterLab and its kernels down; the embedded server keeps running, as it does
 after any CLI command (``workbench server stop`` / ``make stop``).
 
@@ -52,7 +53,8 @@ def lab(port: int | None = None, root: str | Path | None = None, *,
     argv = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.ip={HOST}",
             f"--ServerApp.port={chosen}", "--ServerApp.port_retries=0",
             f"--ServerApp.root_dir={root_dir}", "--ServerApp.log_level=WARN",
-            "--LabApp.extension_manager=readonly"]
+            "--LabApp.extension_manager=readonly", "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if os.geteuid() == 0:
         argv.append("--ServerApp.allow_root=True")
     process = subprocess.Popen(argv, env=env, cwd=root_dir, start_new_session=True)
