@@ -30,6 +30,14 @@ os.environ.pop("WORKBENCH_PG_BINDIR", None)
 os.environ.pop("WORKBENCH_PGBENCH", None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """tmp_path folders inside the session's own WORKBENCH_HOME, not /tmp/pytest-of-<user>: other
+    pytest sessions on the machine reset that folder to 0700 (the server's OS account can no
+    longer reach a home in it) and remove its older numbered folders while tests use them."""
+    if not config.option.basetemp:
+        config.option.basetemp = str(_TEST_HOME / "pytest")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop every server the session started, whatever happened."""
     from workbench.server import EmbeddedServer

@@ -38,7 +38,7 @@ _NUM = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|Infinity|NaN"
 _COST = re.compile(rf"cost=({_NUM})\.\.({_NUM}) rows=({_NUM}) width=(\d+)")
 _ACTUAL_TIME = re.compile(rf"actual time=({_NUM})\.\.({_NUM}) rows=({_NUM}) loops=(\d+)")
 _ACTUAL_ROWS = re.compile(rf"actual rows=({_NUM}) loops=(\d+)")
-_HEADER = re.compile(r"^(InitPlan \d+.*|SubPlan \d+.*|CTE .+)$")
+_HEADER = re.compile(r"^((?:InitPlan|SubPlan)(?: \d+.*)?|CTE .+)$")
 _WORKER = re.compile(r"^Worker (\d+):\s*(.*)$")
 _PROPERTY = re.compile(r"^([A-Z][A-Za-z0-9 /()\-]*?):(?:\s+(.*))?$")
 _TRIGGER = re.compile(rf"^Trigger(?: (?!for constraint )(\S+))?(?: for constraint (\S+))?"
@@ -68,7 +68,7 @@ _WAL_KEYS = {"records": "WAL Records", "fpi": "WAL FPI", "bytes": "WAL Bytes",
              "buffers full": "WAL Buffers Full"}
 _MEMOIZE = {"Hits": "Cache Hits", "Misses": "Cache Misses", "Evictions": "Cache Evictions",
             "Overflows": "Cache Overflows", "Memory Usage": "Peak Memory Usage"}
-_LINE_START = re.compile(r"^\s*(->|InitPlan \d|SubPlan \d|CTE |Worker \d+:|Trigger |[A-Z][A-Za-z0-9 /()\-]*?:"
+_LINE_START = re.compile(r"^\s*(->|InitPlan\b|SubPlan\b|CTE |Worker \d+:|Trigger |[A-Z][A-Za-z0-9 /()\-]*?:"
                          r"(\s|$)|Planning Time|Execution Time|Total runtime)")
 
 
