@@ -9,6 +9,8 @@ The public API, imported lazily so ``import workbench`` stays quick::
     workbench.load_run(run.out)              # the same objects, offline
     workbench.advise("shop", budget_mb=50)   # index advice
     workbench.experiment("shop")             # before/after, saved in experiments/
+
+In a notebook, ``%load_ext workbench`` adds ``%%sql``, ``%%explain`` and ``%workbench``.
 """
 
 from __future__ import annotations
@@ -65,6 +67,13 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "import_dataset": "workbench.importer",
     "fidelity": ("workbench.importer.fidelity", "fidelity"),
 }
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext workbench``: the %%sql, %%explain and %workbench magics (workbench.magics)."""
+    from workbench.magics import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name: str) -> Any:

@@ -285,24 +285,6 @@ def _plan_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _validation_line(v: dict[str, Any]) -> str:
-    """One validated statement (or the whole mix): predicted against measured."""
-    from workbench.experiments import interval, signed
-
-    predicted = v.get("estimated_improvement_pct")
-    said = f"predicted cost -{predicted}%" if predicted is not None else "predicted n/a"
-    if "measured_tps_change_pct" in v:
-        return (f"validated the whole mix: {said}; measured throughput "
-                f"{signed(v['measured_tps_change_pct'])} {interval(v['ci_pct'])}: {v['verdict']} "
-                f"(experiment {v['experiment']})")
-    if "measured_p95_change_pct" in v:
-        return (f"validated {v['name']}: {said}; measured p95 of {v['script']} "
-                f"{signed(v['measured_p95_change_pct'])} {interval(v['ci_pct'])}: {v['verdict']}")
-    return (f"validated {v['name']}: {said}; measured {v['before_ms']} -> {v['after_ms']} ms "
-            f"({v['actual_improvement_pct']}% faster)"
-            + (" - SLOWER than before" if v.get("slower") else ""))
-
-
 def _plans(path: str) -> dict[str, Any]:
     """A plan file for plan-diff: a file that is JSON but not a plan is a one-line error."""
     from workbench.plans import load_plan_file
@@ -339,28 +321,7 @@ def _advise(args: argparse.Namespace) -> int:
         validate_options={"duration": args.validate_duration, "repeat": args.validate_repeat,
                           "clients": args.validate_clients, "progress": not opt(args, "json")},
     )
-    doc = advice.to_json()
-
-    def text() -> str:
-        lines = [f"method {advice.method}, {advice.whatif_calls} what-if calls, {advice.candidates} "
-                 f"candidates; workload cost {advice.workload_cost_before:,.0f} -> "
-                 f"{advice.workload_cost_after:,.0f}"]
-        for r in advice.recommendations:
-            lines.append(f"{r.ddl};\n    -- {r.size_bytes / 1e6:.1f} MB, net benefit "
-                         f"{r.benefit_pct:.1f}% of workload cost, write overhead "
-                         f"{r.write_overhead_pct:.2f}%")
-            lines += [f"    -- {note}" for note in r.notes]
-        lines += [_validation_line(v) for v in advice.validation or []]
-        lines += [f"statement {v['name']} (weight {v['weight']:g}): {v['verdict']}: {v['reason']}"
-                  for v in advice.statements]
-        lines += [f"not evaluable: {n['ddl']} ({n['reason']})" for n in advice.not_evaluable]
-        for kind, items in advice.existing.items():
-            if isinstance(items, list):
-                lines += [f"existing {kind}: {i['index']} ({i['reason']})" for i in items]
-        lines.append(f"existing indexes: {advice.existing['statistics']['note']}")
-        return "\n".join(lines)
-
-    emit(args, doc, text)
+    emit(args, advice.to_json(), advice.text)
     return 0
 
 
@@ -557,6 +518,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab(args: argparse.Namespace) -> int:
+    from workbench.lab import lab
+
+    return lab(port=args.port, root=args.root)
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -570,10 +537,7 @@ def _migrate(args: argparse.Namespace) -> int:
                       assume_in_transaction=args.assume_in_transaction,
                       include=_names(args.include), exclude=_names(args.exclude), dsn=dsn,
                       database=database)
-        emit(args, result.to_json(), lambda: "\n".join(
-            [f"{f.file}:{f.line}: {f.severity}[{f.rule}] {f.message}\n    safe: {f.safe_alternative}"
-             for f in result.findings] + [f"{n['file']}:{n['line']}: note: {n['note']}"
-                                          for n in result.notes]) or "no findings")
+        emit(args, result.to_json(), result.text)
         return 1 if result.errors else 0
     if args.action == "rehearse":
         return _rehearse(args, dsn, database)
@@ -600,9 +564,7 @@ def _migrate(args: argparse.Namespace) -> int:
                             allow_destructive=args.allow_destructive, mixed=args.mixed)
     elif args.action == "info":
         rows = history.info(dsn, folder, database=database, out_of_order=args.out_of_order)
-        emit(args, rows, lambda: "\n".join(
-            f"{r['version'] or '':>8}  {r['type']:<8} {r['state']:<15} {r['script']}"
-            for r in rows) or "no migrations")
+        emit(args, list(rows), rows.text)
         return 0
     else:
         history.validate(dsn, folder, database=database, out_of_order=args.out_of_order)
@@ -765,7 +727,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(handler=_explain)
 
     diff = sub.add_parser("plan-diff", parents=[common],
-                          help="compare plans saved by explain --json / --out")
+                          help="compare plans saved by explain --json / --out, or two EXPLAIN "
+                               "outputs (JSON or text, as psql prints them)")
     diff.add_argument("before")
     diff.add_argument("after")
     diff.set_defaults(handler=_plan_diff)
@@ -914,12 +877,22 @@ def build_parser() -> argparse.ArgumentParser:
     clean.set_defaults(handler=_cleanup)
 
     rep = sub.add_parser("report", parents=[common],
-                         help="execute a notebook (or an experiment's report) to shareable HTML")
+                         help="execute a notebook (or an experiment's report) to shareable HTML "
+                              "(one offline file; plans in the PEV2 viewer)")
     rep.add_argument("target", help="an experiment folder or a .ipynb notebook")
     rep.add_argument("--param", action="append", metavar="NAME=VALUE", help="notebook parameter")
     rep.add_argument("--html", help="output file (default reports/<notebook>.html)")
     rep.add_argument("--no-input", action="store_true", help="hide the code")
     rep.set_defaults(handler=_report)
+
+    lab_text = ("JupyterLab on 127.0.0.1 beside the workbench's server (started first); prints "
+                "the URL; notebooks share the CLI's WORKBENCH_HOME; Ctrl-C stops it")
+    lab_parser = sub.add_parser("lab", parents=[common], help=lab_text, description=lab_text + (
+        ". In a notebook, %load_ext workbench adds %%sql, %sql, %%explain and %workbench."))
+    lab_parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8888, or a "
+                            "free one when 8888 is taken)")
+    lab_parser.add_argument("--root", help="folder JupyterLab opens (default: the current one)")
+    lab_parser.set_defaults(handler=_lab)
 
     mig = sub.add_parser("migrate", help="Flyway-style migrations: lint, apply, undo, rehearse")
     mig_sub = mig.add_subparsers(title="actions", metavar="ACTION")

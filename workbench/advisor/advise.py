@@ -90,9 +90,9 @@ class Recommendation:
     #                                                 expressions, predicate): the HOT question
 
 
-@dataclass
+@dataclass(repr=False)
 class Advice:
-    """The advisor's answer."""
+    """The advisor's answer (a table in notebooks, :meth:`text` in the CLI and ``repr``)."""
 
     method: str
     whatif_calls: int
@@ -126,6 +126,40 @@ class Advice:
         frame = pd.DataFrame(self.statements, columns=columns)
         frame["helped_by"] = frame["helped_by"].map(lambda names: ", ".join(names or []))
         return frame
+
+    def summary(self) -> str:
+        """One line: method, what-if calls, candidates and the workload cost before -> after."""
+        return (f"method {self.method}, {self.whatif_calls} what-if calls, {self.candidates} "
+                f"candidates; workload cost {self.workload_cost_before:,.0f} -> "
+                f"{self.workload_cost_after:,.0f}")
+
+    def text(self) -> str:
+        """What ``workbench advise`` prints: the DDL to run and why, what validation measured,
+        a verdict for every statement, and the existing indexes judged."""
+        lines = [self.summary()]
+        for r in self.recommendations:
+            lines.append(f"{r.ddl};\n    -- {r.size_bytes / 1e6:.1f} MB, net benefit "
+                         f"{r.benefit_pct:.1f}% of workload cost, write overhead "
+                         f"{r.write_overhead_pct:.2f}%")
+            lines += [f"    -- {note}" for note in r.notes]
+        lines += [validation_line(v) for v in self.validation or []]
+        lines += [f"statement {v['name']} (weight {v['weight']:g}): {v['verdict']}: {v['reason']}"
+                  for v in self.statements]
+        lines += [f"not evaluable: {n['ddl']} ({n['reason']})" for n in self.not_evaluable]
+        for kind, items in self.existing.items():
+            if isinstance(items, list):
+                lines += [f"existing {kind}: {i['index']} ({i['reason']})" for i in items]
+        if isinstance(self.existing.get("statistics"), dict):
+            lines.append(f"existing indexes: {self.existing['statistics']['note']}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Advice {len(self.recommendations)} indexes; {self.summary()}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty
+
+        pretty(printer, cycle, self.text())
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -199,6 +233,24 @@ def advise(
                                             allow_destructive=allow_destructive, measure=measure)
     advice.seconds = round(time.perf_counter() - started, 3)
     return advice
+
+
+def validation_line(v: dict[str, Any]) -> str:
+    """One validated statement (or the whole mix): predicted against measured."""
+    from workbench.experiments import interval, signed
+
+    predicted = v.get("estimated_improvement_pct")
+    said = f"predicted cost -{predicted}%" if predicted is not None else "predicted n/a"
+    if "measured_tps_change_pct" in v:
+        return (f"validated the whole mix: {said}; measured throughput "
+                f"{signed(v['measured_tps_change_pct'])} {interval(v['ci_pct'])}: {v['verdict']} "
+                f"(experiment {v['experiment']})")
+    if "measured_p95_change_pct" in v:
+        return (f"validated {v['name']}: {said}; measured p95 of {v['script']} "
+                f"{signed(v['measured_p95_change_pct'])} {interval(v['ci_pct'])}: {v['verdict']}")
+    return (f"validated {v['name']}: {said}; measured {v['before_ms']} -> {v['after_ms']} ms "
+            f"({v['actual_improvement_pct']}% faster)"
+            + (" - SLOWER than before" if v.get("slower") else ""))
 
 
 def _dataset_measure(source: str | Path | None, target: str, advice: Advice,
