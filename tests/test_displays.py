@@ -136,7 +136,7 @@ def test_advice_display_and_text() -> None:
     text = advice.text()
     assert text.splitlines()[0] == ("method hypopg, 12 what-if calls, 3 candidates; workload "
                                     "cost 1,000 -> 580")
-    assert "8.0 MB, benefit 42.0%" in text and "skipped q9: DDL" in text
+    assert "8.0 MB, net benefit 42.0%" in text and "skipped q9: DDL" in text
     assert _pretty(advice) == text and repr(advice).startswith("<Advice 1 indexes")
 
 
@@ -161,6 +161,6 @@ def test_migration_info_display_stays_a_json_list() -> None:
     assert json.loads(json.dumps(info))[1]["state"] == "Pending"
     html = info._repr_html_()
     assert "1 Pending, 1 Success" in html and "&lt;b&gt;gift&lt;/b&gt;" in html
-    assert info.text().splitlines() == ["     1  Success   V1__init.sql",
-                                        "     2  Pending   V2__gift.sql"]
+    assert info.text().splitlines() == ["       1  SQL      Success         V1__init.sql",
+                                        "       2  SQL      Pending         V2__gift.sql"]
     assert "V2__gift.sql" in _pretty(info)

@@ -346,5 +346,7 @@ def test_two_experiments_compare_run_by_run_with_intervals(exp_dir: Path) -> Non
     from workbench.results import compare_results
 
     result = compare_results(exp_dir, exp_dir, gates=["p95>+5%", "tps<-3%"])
-    assert result.metrics["tps"]["runs"] == [3, 3]  # the after arm's runs, not one mean
-    assert result.metrics["tps"]["ci_pct"] == [0.0, 0.0] and result.failed == []
+    tps = result.metrics["tps"]
+    assert tps["runs"] == [3, 3]  # the after arm's runs, not one mean
+    assert tps["change_pct"] == 0 and tps["ci_pct"][0] < 0 < tps["ci_pct"][1]  # run-to-run spread
+    assert tps["verdict"] == "no significant change" and result.failed == []

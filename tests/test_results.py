@@ -20,7 +20,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory, server_dsn: str) -> Path:
     root = tmp_path_factory.mktemp("results")
     fast, slow = root / "fast.sql", root / "slow.sql"
     fast.write_text("SELECT 1;\n")
-    slow.write_text("SELECT pg_sleep(0.002);\n")
+    slow.write_text("SELECT pg_sleep(0.02);\n")
     for name, script in (("base", fast), ("new", slow)):
         run_workload(script, dsn=server_dsn, clients=2, jobs=2, duration=2, warmup=0,
                      sampling_rate=1, out=root / "runs" / name, progress=False)

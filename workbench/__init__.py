@@ -58,7 +58,6 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "compare_results": "workbench.results",
     "sweep": "workbench.sweeps",
     "load_sweep": "workbench.sweeps",
-    "cleanup": "workbench.cleanup",
     "lint_migrations": ("workbench.migrations.lint", "lint"),
     "apply_migrations": ("workbench.migrations.history", "apply"),
     "undo_migrations": ("workbench.migrations.history", "undo"),

@@ -43,6 +43,10 @@ def lab(port: int | None = None, root: str | Path | None = None, *,
     from workbench.dsn import mask_dsn
 
     root_dir = Path(root or Path.cwd()).resolve()
+    if not root_dir.is_dir():
+        raise WorkbenchError(f"--root {root_dir} is not a folder", "pass the folder to open")
+    if port is not None and not 1 <= port <= 65535:
+        raise WorkbenchError(f"--port must be 1 to 65535, got {port}", "e.g. --port 8888")
     home = workbench_home()
     chosen = port or (DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port())
     if not _port_free(chosen):

@@ -145,6 +145,9 @@ class Advice:
         lines += [validation_line(v) for v in self.validation or []]
         lines += [f"statement {v['name']} (weight {v['weight']:g}): {v['verdict']}: {v['reason']}"
                   for v in self.statements]
+        judged = {v["name"] for v in self.statements}
+        lines += [f"skipped {s['name']}: {s['reason']}" for s in self.skipped_statements
+                  if s["name"] not in judged]
         lines += [f"not evaluable: {n['ddl']} ({n['reason']})" for n in self.not_evaluable]
         for kind, items in self.existing.items():
             if isinstance(items, list):
@@ -162,21 +165,29 @@ class Advice:
         pretty(printer, cycle, self.text())
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td><code>{html.escape(r.ddl)}</code></td><td>{r.size_bytes / 1e6:.1f}</td>"
-            f"<td>{r.benefit_pct:.1f}</td><td>{r.write_overhead_pct:.2f}</td>"
-            f"<td>{html.escape('; '.join(r.notes))}</td></tr>"
-            for r in self.recommendations)
-        verdicts = "".join(
-            f"<tr><td>{html.escape(v['name'])}</td><td>{v['weight']:g}</td>"
-            f"<td>{html.escape(v['verdict'])}</td><td>{html.escape(v['reason'])}</td></tr>"
-            for v in self.statements)
-        return (f"<p><b>Index advice</b> ({self.method}, {self.whatif_calls} what-if calls): "
-                f"workload cost {self.workload_cost_before:,.0f} → {self.workload_cost_after:,.0f}"
-                "</p><table><tr><th>DDL</th><th>MB</th><th>net benefit %</th><th>write overhead %"
-                f"</th><th>why</th></tr>{rows}</table><p><b>Every statement</b></p><table><tr>"
-                f"<th>statement</th><th>weight</th><th>verdict</th><th>reason</th></tr>{verdicts}"
-                "</table>")
+        from workbench.display import html_table
+
+        rows = [[r.ddl, f"{r.size_bytes / 1e6:.1f}", f"{r.benefit_pct:.1f}",
+                 f"{r.write_overhead_pct:.2f}", "; ".join(r.notes)]
+                for r in self.recommendations]
+        out = [f"<p><b>Index advice</b>: {html.escape(self.summary())}</p>",
+               html_table(["DDL", "MB", "net benefit %", "write overhead %", "why"], rows,
+                          code_columns=[0]) if rows else "<p>No index to recommend.</p>"]
+        if self.statements:
+            out.append("<p><b>Every statement</b></p>" + html_table(
+                ["statement", "weight", "verdict", "reason"],
+                [[v["name"], f"{v['weight']:g}", v["verdict"], v["reason"]]
+                 for v in self.statements]))
+        existing = [[kind, i["index"], i["reason"]] for kind, items in self.existing.items()
+                    if isinstance(items, list) for i in items]
+        if existing:
+            out.append("<p>Existing indexes</p>" + html_table(["verdict", "index", "why"], existing))
+        judged = {v["name"] for v in self.statements}
+        left_out = [[s["name"], s["reason"]] for s in self.skipped_statements
+                    if s["name"] not in judged]
+        if left_out:
+            out.append("<p>Statements left out</p>" + html_table(["statement", "why"], left_out))
+        return "".join(out)
 
 
 def advise(
