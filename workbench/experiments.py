@@ -463,9 +463,10 @@ def _phase_comparison(runs: dict[str, list[Run]], phase: str, min_effect: float
     names = sorted({s for arm in ARMS for r in runs[arm] for s in r.summary.get("scripts", {})})
     scripts = {}
     for name in names:
-        entry = {"p95": difference(values("before", _latency("p95", name)),
-                                   values("after", _latency("p95", name)),
-                                   higher_is_better=False, min_effect_pct=min_effect)}
+        entry = {key: difference(values("before", _latency(key, name)),
+                                 values("after", _latency(key, name)),
+                                 higher_is_better=False, min_effect_pct=min_effect)
+                 for key in ("p50", "p95")}
         if phase == "throughput":
             entry["tps"] = difference(values("before", _tps_of(name)),
                                       values("after", _tps_of(name)),
