@@ -190,18 +190,23 @@ def test_dashboard_shades_phases_on_the_runs_own_axis(checkpoint_run: dict) -> N
     origin = run.timeline.meta["origin"]
     phase = {"label": "checkpoint", "start": checkpoint_run["issued"],
              "end": checkpoint_run["done"]}
-    fig = dashboard(run, phases=[phase])
+    build = {"label": "index build", "start": origin - 20, "end": origin - 12}  # before it ran
+    fig = dashboard(run, phases=[phase, build])
     panels = [ax for ax in fig.axes if ax.get_ylabel() in ("tps", "s/s", "sessions",
                                                             "WAL MB/s", "CPU %")]
     assert len(panels) == 5
     for ax in panels:
-        spans = [p.get_x() for p in ax.patches if p.get_facecolor()[:3] != (1, 1, 1)
-                 and abs(p.get_x() - (phase["start"] - origin)) < 1e-6]
-        assert spans, ax.get_title()
-    assert dashboard_summary(run, [phase]).splitlines() == [
+        spans = [(p.get_x(), p.get_width()) for p in ax.patches if p.get_alpha() == 0.25]
+        assert spans == [pytest.approx((phase["start"] - origin,
+                                        phase["end"] - phase["start"]))], ax.get_title()
+        assert ax.get_xlim()[0] > -2  # the earlier build does not stretch the axis
+    assert "index build: 8.0 s, ended 12.0 s before this run" in \
+        [t.get_text() for t in panels[0].texts]
+    assert dashboard_summary(run, [phase, build]).splitlines() == [
         "dashboard panels: throughput and p95 latency; top statements' execution time; "
         "sessions by wait event (pg_stat_activity); checkpoints, WAL and buffers written; "
-        "host CPU and disk", "phases shaded: checkpoint"]
+        "host CPU and disk", "phases shaded: checkpoint",
+        "phases outside the run (noted): index build"]
 
 
 def test_top_statements_table(checkpoint_run: dict) -> None:

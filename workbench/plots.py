@@ -367,12 +367,7 @@ def dashboard(run: Any, phases: list[dict[str, Any]] | None = None, top: int = 5
         _panel_sessions(axes[2], timeline)
         _panel_server(axes[3], timeline)
         _panel_host(axes[4], timeline)
-    for span in phases or []:
-        start, end = float(span["start"]) - origin, float(span["end"]) - origin
-        for ax in axes:
-            ax.axvspan(start, end, color=BUILD_COLOR, alpha=0.25, zorder=0)
-        axes[0].annotate(str(span.get("label", "")), (start, 1.0),
-                         xycoords=("data", "axes fraction"), va="top", fontsize=8)
+    _shade_phases(axes, phases or [], origin, _run_seconds(run, timeline))
     axes[-1].set_xlabel("seconds since the measured run started")
     fig.suptitle(title or f"Run {Path(str(run.out)).name}: what the server, the statements and "
                  "the host did (grey: phases)")
@@ -394,8 +389,48 @@ def dashboard_summary(run: Any, phases: list[dict[str, Any]] | None = None) -> s
         name + (f" ({sessions})" if name.startswith("sessions") else "")
         for name, ok in held.items() if ok)]
     if phases:
-        lines.append("phases shaded: " + ", ".join(str(p.get("label")) for p in phases))
+        origin = float(timeline.meta.get("origin") or 0)
+        seconds = _run_seconds(run, timeline)
+        inside = [p for p in phases if float(p["end"]) > origin
+                  and float(p["start"]) < origin + seconds]
+        outside = [p for p in phases if p not in inside]
+        if inside:
+            lines.append("phases shaded: " + ", ".join(str(p.get("label")) for p in inside))
+        if outside:
+            lines.append("phases outside the run (noted): "
+                         + ", ".join(str(p.get("label")) for p in outside))
     return "\n".join(lines)
+
+
+def _run_seconds(run: Any, timeline: Any) -> float:
+    """How long the measured run lasted, on its own axis."""
+    ends = [float(run.progress["t"].max()) if not run.progress.empty else 0.0]
+    if timeline is not None and not timeline.server.empty:
+        ends.append(float(timeline.server["t"].max()))
+    return max(ends)
+
+
+def _shade_phases(axes: Any, phases: list[dict[str, Any]], origin: float, seconds: float
+                  ) -> None:
+    """Shade each phase where it overlaps the run; one that happened outside it (an index
+    built on the copy before the run's warm-up) is named in a note instead."""
+    notes = []
+    for span in phases:
+        start, end = float(span["start"]) - origin, float(span["end"]) - origin
+        label = str(span.get("label", ""))
+        if end <= 0 or start >= seconds:
+            where = f"ended {-end:.1f} s before" if end <= 0 else f"began {start - seconds:.1f} " \
+                "s after"
+            notes.append(f"{label}: {end - start:.1f} s, {where} this run")
+            continue
+        start, end = max(start, 0.0), min(end, seconds)
+        for ax in axes:
+            ax.axvspan(start, end, color=BUILD_COLOR, alpha=0.25, zorder=0)
+        axes[0].annotate(label, (start, 1.0), xycoords=("data", "axes fraction"), va="top",
+                         fontsize=8)
+    if notes:
+        axes[0].text(0.5, 0.02, "; ".join(notes), transform=axes[0].transAxes, ha="center",
+                     va="bottom", fontsize=7, color="#555555")
 
 
 def _first_start(run: Any) -> float:

@@ -272,10 +272,10 @@ def run_workload(
                              sampling_rate=sampling)
         with connect(where.dsn) as conn:
             before = snapshot(conn)
+        watcher = _watcher(where, opts)
         started = time.time()
         sampler = WaitSampler(where.dsn, sample_waits).start() if sample_waits else None
         pools = _pool_sampler(where)
-        watcher = _watcher(where, opts)
         try:
             code, stdout, stderr, progress_rows = _execute(
                 argv, watcher.client_env(env) if watcher else env, opts, progress)

@@ -24,7 +24,7 @@ Backends publish most cumulative statistics (``pg_stat_database``, ``pg_stat_wal
 exact. pg_stat_statements, the checkpointer's counters and WAL bytes are current at every sample.
 
 >>> watcher = TimelineWatcher(dsn, database="shop", interval=1.0).start()   # doctest: +SKIP
->>> ... pgbench runs ...
+>>> # ... the measured pgbench runs ...  (skipped: needs a server)
 >>> watcher.stop(); timeline = watcher.finish(progress, statements)         # doctest: +SKIP
 """
 
@@ -162,7 +162,13 @@ class TimelineWatcher:
             self._probe(self._conn)
             self._open_log()
             self._fit_interval()
-        except psycopg.Error as exc:
+        except BaseException as exc:
+            if self._conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.close()
+                self._conn = None
+            if not isinstance(exc, psycopg.Error):
+                raise
             self.error = _first_line(exc)
             self.missing["server"] = f"the server could not be sampled: {self.error}"
             self.origin = time.time()
