@@ -20,7 +20,7 @@ from workbench.hostmetrics import host_rates, read_host
 from workbench.plots import dashboard, dashboard_summary
 from workbench.runs import RunOptions, load_run, run_workload
 from workbench.server import optional_settings
-from workbench.serverlog import lock_waits, logged_plans, parse_log, select_entries
+from workbench.serverlog import LogWindow, lock_waits, logged_plans, parse_log, select_entries
 from workbench.timeline import attach_statements, top_statements
 
 DATA = Path(__file__).parent / "data" / "serverlog"
@@ -436,3 +436,19 @@ def test_host_rates_from_proc(tmp_path: Path) -> None:
     assert rates["disk_read_bytes_s"] == 200 * 512 / 2 and rates["disk_write_bytes_s"] == 800 * 512 / 2
     assert rates["disk_read_await_ms"] == 50 / 10 and rates["disk_write_await_ms"] == 40 / 20
     assert rates["mem_dirty_bytes"] == 300 * 1024 and rates["mem_writeback_bytes"] == 8 * 1024
+
+
+def test_log_window_reads_what_the_run_wrote_and_says_when_it_cannot(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    earlier = (DATA / "pg18.log").read_text()
+    log.write_text(earlier)
+    window = LogWindow.open(log)
+    assert window.entries() == []  # nothing written since
+    log.write_text(earlier + earlier.splitlines(keepends=True)[0])
+    assert len(window.entries()) == 1  # only the appended line
+    log.write_text("Nov 27 10:00:00 db postgres[12]: [3-1] LOG:  syslog style\n")  # replaced
+    window = LogWindow.open(log)
+    with log.open("a") as handle:
+        handle.write("Nov 27 10:00:01 db postgres[12]: [4-1] LOG:  still syslog\n")
+    assert window.entries() == []
+    assert any("log_line_prefix" in note for note in window.notes)

@@ -221,6 +221,11 @@ def _run(args: argparse.Namespace) -> int:
                          f"clients waiting, longest wait {pool.get('maxwait_ms')} ms")
         if summary.get("connection_ms") is not None:
             lines.append(f"  average connection time {summary['connection_ms']} ms")
+        if run.timeline is not None:
+            watched = run.timeline
+            lines.append(f"  timeline every {watched.interval:g} s: {len(watched.server)} "
+                         f"intervals, {len(watched.plan_documents)} logged plan(s), "
+                         f"{len(watched.lock_waits)} lock wait message(s) (in timeline/)")
         if summary.get("sustained") is False:
             lines.append(f"  the rate of {summary['rate']:g} tps was not sustained")
         if run.manifest.get("reason"):

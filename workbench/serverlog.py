@@ -92,8 +92,25 @@ class LogWindow:
         return data.decode("utf-8", errors="replace")
 
     def entries(self, timezone: str = "UTC") -> list[LogEntry]:
-        """The messages written since :meth:`open`."""
-        return parse_log(self.read(), timezone)
+        """The messages written since :meth:`open` (a log in another format is noted)."""
+        text = self.read()
+        entries = parse_log(text, timezone)
+        why = unreadable(text, entries)
+        if why:
+            self.notes.append(why)
+        return entries
+
+
+def unreadable(text: str, entries: list[LogEntry]) -> str | None:
+    """Why a log that has lines gave no entry: its lines are in another format.
+
+    >>> unreadable("Nov 27 10:00:00 db postgres[12]: [3-1] LOG:  hello", [])[:44]
+    'no line of the log starts as log_line_prefix'
+    """
+    if entries or not text.strip():
+        return None
+    return ("no line of the log starts as log_line_prefix '%m [%p] ' or '%m [%p] %q%u@%d ' "
+            "writes it (stderr format): nothing could be read from it")
 
 
 def parse_log(text: str, timezone: str = "UTC") -> list[LogEntry]:

@@ -328,6 +328,8 @@ def _read_log(watcher: TimelineWatcher, timeline: Timeline, statements: pd.DataF
         timeline.lock_waits = pd.DataFrame(columns=LOCK_COLUMNS)
         return
     watcher.notes.extend(watcher.log.notes)
+    if any(note.startswith("no line of the log") for note in watcher.log.notes):
+        watcher.missing["server_log"] = f"{watcher.log.path}: {watcher.log.notes[-1]}"
     ours = select_entries(entries, database=watcher.database, pids=watcher.pids,
                           start=watcher.origin, end=(watcher.ended or watcher.origin) + 1.0)
     plans = attach_statements(logged_plans(ours), statements)
