@@ -426,6 +426,8 @@ def _shade_phases(axes: Any, phases: list[dict[str, Any]], origin: float, second
         start, end = max(start, 0.0), min(end, seconds)
         for ax in axes:
             ax.axvspan(start, end, color=BUILD_COLOR, alpha=0.25, zorder=0)
+            for edge in (start, end):  # visible above stacked areas too
+                ax.axvline(edge, color="#555555", linestyle=":", linewidth=0.9, zorder=5)
         axes[0].annotate(label, (start, 1.0), xycoords=("data", "axes fraction"), va="top",
                          fontsize=8)
     if notes:
