@@ -37,7 +37,7 @@ import pandas as pd
 from workbench.folders import read_json, write_json, write_text
 from workbench.hostmetrics import HOST_COLUMNS, host_rates
 from workbench.serverlog import LOCK_COLUMNS, lock_waits, logged_plans, select_entries
-from workbench.watcher import STATEMENT_COUNTERS, TimelineWatcher
+from workbench.watcher import MARKER, STATEMENT_COUNTERS, TimelineWatcher
 
 if TYPE_CHECKING:
     from workbench.plans import Plan
@@ -172,7 +172,8 @@ def build_timeline(watcher: TimelineWatcher, progress: pd.DataFrame,
     names = statement_names(statements)
     timeline = Timeline(watcher.manifest(), progress,
                         server=_server_frame(samples, activity),
-                        statements=_statement_frame(samples, names, top),
+                        statements=_statement_frame(samples, names, top,
+                                                    harness_statements(statements)),
                         sessions=_session_frame(watcher, activity),
                         host=_host_frame(samples))
     _read_log(watcher, timeline, statements)
@@ -220,11 +221,27 @@ def _server_frame(samples: list[Any], activity: pd.DataFrame) -> pd.DataFrame:
     return frame[SERVER_COLUMNS]
 
 
-def _statement_frame(samples: list[Any], names: dict[int, str], top: int) -> pd.DataFrame:
+def harness_statements(statements: pd.DataFrame | None) -> set[int]:
+    """Query ids of the timeline sampler's own statements (marked), which are not the workload.
+
+    >>> harness_statements(pd.DataFrame({"queryid": [1, 2], "query": [
+    ...     "SELECT 1", MARKER + " SELECT json_build_object($1, $2)"]}))
+    {2}
+    """
+    if statements is None or statements.empty or "query" not in statements:
+        return set()
+    mask = statements["query"].astype(str).str.contains(MARKER, regex=False)
+    return {int(q) for q in statements.loc[mask, "queryid"]}
+
+
+def _statement_frame(samples: list[Any], names: dict[int, str], top: int,
+                     harness: set[int]) -> pd.DataFrame:
     rows = []
     for before, after in zip(samples, samples[1:], strict=False):
         previous = {r[0]: r for r in before.statements}
         for row in after.statements:
+            if row[0] in harness:
+                continue
             old = previous.get(row[0])
             values = [float(v or 0) for v in row[1:]]
             if old is not None:
@@ -424,6 +441,7 @@ def top_statements(run: Run, n: int = TOP_STATEMENTS) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     frame = stats[stats["toplevel"].astype(str).str.lower().isin(("true", "1"))] \
         if "toplevel" in stats else stats
+    frame = frame[~frame["queryid"].isin(harness_statements(stats))]
     sums = frame.groupby("queryid")[["calls", "total_exec_time", "shared_blks_hit",
                                      "shared_blks_read", "temp_blks_read",
                                      "temp_blks_written"]].sum()

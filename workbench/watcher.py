@@ -54,8 +54,9 @@ SAMPLE_SHARE = 0.5  # a sample may take at most this share of the interval
 APPLICATION = "workbench-timeline"
 _OWN_APPS = ("workbench-timeline", "workbench-sampler")
 LOOPBACK = ("", "localhost", "127.0.0.1", "::1")
+MARKER = "/* workbench-timeline */"  # on every sampling statement: never counted as workload
 
-_ACTIVITY = """
+_ACTIVITY = MARKER + """
 SELECT coalesce(state, 'unknown'), coalesce(wait_event_type, ''), coalesce(wait_event, ''),
        coalesce(query_id, 0), count(*), array_agg(pid)
 FROM pg_stat_activity
@@ -63,7 +64,7 @@ WHERE datid = %(db)s AND backend_type = 'client backend' AND pid <> pg_backend_p
   AND coalesce(application_name, '') <> ALL(%(own)s)
 GROUP BY 1, 2, 3, 4
 """
-_STATEMENTS = """
+_STATEMENTS = MARKER + """
 SELECT queryid, sum(calls)::int8, sum(total_exec_time)::float8, sum(rows)::int8,
        sum(shared_blks_hit)::int8, sum(shared_blks_read)::int8, sum(temp_blks_read)::int8,
        sum(temp_blks_written)::int8
@@ -271,6 +272,12 @@ class TimelineWatcher:
             "SELECT count(*) FROM pg_attribute WHERE attrelid = %s::regclass "
             "AND attname = 'toplevel'", [f'"{self._pgss}".pg_stat_statements']).fetchone()[0])
         self.sources["statements"] = "pg_stat_statements(false), top-level statements"
+        try:  # the sampler's own statements are not the workload's: not counted at all ...
+            conn.execute("SET pg_stat_statements.track = 'none'")
+        except psycopg.Error as exc:  # ... or, without the right to say so, left out by marker
+            self.notes.append("the sampler's statements are counted by pg_stat_statements "
+                              f"(cannot turn tracking off for its session: {_first_line(exc)}); "
+                              f"they are left out by their marker {MARKER}")
 
     def _probe_wait_sampling(self, conn: psycopg.Connection[Any], preloaded: bool) -> None:
         self._pgws = _extension_schema(conn, "pg_wait_sampling")
@@ -390,7 +397,7 @@ class TimelineWatcher:
             sample.statements = conn.execute(query, {"db": self.db_oid}).fetchall()  # type: ignore[arg-type]
         if self._pgws is not None:
             sample.waits = conn.execute(sql.SQL(
-                "SELECT pid, event_type, event, coalesce(queryid, 0), count "
+                MARKER + " SELECT pid, event_type, event, coalesce(queryid, 0), count "
                 "FROM {}.pg_wait_sampling_profile").format(sql.Identifier(self._pgws))).fetchall()
         if self._host:
             sample.host = read_host()
@@ -436,7 +443,7 @@ def _server_query(*, checkpointer: bool, io: bool) -> str:
         parts.append("'io_backend_writes', (SELECT sum(writes) FROM pg_stat_io "
                      "WHERE object = 'relation' AND backend_type NOT IN "
                      "('checkpointer', 'background writer'))")
-    return f"SELECT json_build_object({', '.join(parts)})"
+    return f"{MARKER} SELECT json_build_object({', '.join(parts)})"
 
 
 def _extension_schema(conn: psycopg.Connection[Any], name: str) -> str | None:
