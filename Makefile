@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install os-packages demo test lint bench clean stop notebooks
+.PHONY: install os-packages demo test lint bench clean stop notebooks lab pev2
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ demo: $(STAMP)
 	$(BIN)/workbench doctor
 	$(BIN)/workbench report notebooks/tuning-report.ipynb --html reports/tuning-report.html \
 	  --param scale=1 --param clients=8 --param duration=10 --param warmup=5 --param repeat=3
+
+# JupyterLab on 127.0.0.1 with the embedded server started and the CLI's WORKBENCH_HOME; prints the
+# URL. LAB_PORT=8890 picks the port (default 8888, or a free one).
+lab: $(STAMP)
+	$(BIN)/workbench lab $(if $(LAB_PORT),--port $(LAB_PORT))
 
 os-packages:
 	@bash scripts/os-packages.sh
@@ -44,3 +49,8 @@ stop: $(STAMP)
 
 clean: stop
 	rm -rf .workbench runs reports/*.html
+
+# The offline plan viewer (workbench/static/pev2/pev2-viewer.js) is committed, built from the
+# pinned versions in frontend/pev2/package-lock.json; this rebuilds it (needs node and npm).
+pev2:
+	cd frontend/pev2 && npm ci --no-audit --no-fund && node build.mjs

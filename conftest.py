@@ -20,10 +20,22 @@ REPO = Path(__file__).resolve().parent
 SHARED = REPO.parent / "shared"
 PG15_BINDIR = Path("/usr/lib/postgresql/15/bin")
 
+# Notebooks under tests/ are executed by the tests that own them (with their parameters), not by
+# nbval, which checks the stored outputs of notebooks/.
+collect_ignore_glob = ["tests/notebooks/*.ipynb"]
+
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="workbench-tests-"))
 os.environ["WORKBENCH_HOME"] = str(_TEST_HOME)
 os.environ.pop("WORKBENCH_PG_BINDIR", None)
 os.environ.pop("WORKBENCH_PGBENCH", None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """tmp_path folders inside the session's own WORKBENCH_HOME, not /tmp/pytest-of-<user>: other
+    pytest sessions on the machine reset that folder to 0700 (the server's OS account can no
+    longer reach a home in it) and remove its older numbered folders while tests use them."""
+    if not config.option.basetemp:
+        config.option.basetemp = str(_TEST_HOME / "pytest")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -2,7 +2,8 @@
 # OS packages the test suite covers beyond the embedded server, from Debian:
 # - PostgreSQL 15 with HypoPG and pg_wait_sampling, used through
 #   WORKBENCH_PG_BINDIR=/usr/lib/postgresql/15/bin;
-# - PgBouncer, which the workbench starts and stops itself (--via pgbouncer).
+# - PgBouncer, which the workbench starts and stops itself (--via pgbouncer);
+# - Chromium, which opens the rendered reports in tests/test_browser.py.
 # Installed only when running as root with apt; elsewhere those tests are skipped with a reason.
 set -euo pipefail
 # package -> a file that is there once it is installed
@@ -11,6 +12,7 @@ declare -A PACKAGES=(
   [postgresql-15-hypopg]=/usr/share/postgresql/15/extension/hypopg.control
   [postgresql-15-pg-wait-sampling]=/usr/share/postgresql/15/extension/pg_wait_sampling.control
   [pgbouncer]=/usr/sbin/pgbouncer
+  [chromium]=/usr/bin/chromium
 )
 missing=()
 for package in "${!PACKAGES[@]}"; do
@@ -29,4 +31,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   chmod +x /usr/sbin/policy-rc.d
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

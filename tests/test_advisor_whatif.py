@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.advisor.existing import covers, existing_indexes, judge_existing, made_redundant
+from workbench.advisor.existing import existing_indexes
 from workbench.advisor.whatif import WhatIf
 from workbench.connect import connect
 from workbench.indexes import invalid_indexes
@@ -53,31 +53,3 @@ def test_hypopg_mode_on_postgresql_15(fresh_db15: str) -> None:
         _exercise(whatif)
     with connect(fresh_db15) as conn:
         assert existing_indexes(conn) == []
-
-
-def test_existing_index_judgement(fresh_db: str) -> None:
-    _make_table(fresh_db)
-    with connect(fresh_db) as conn:
-        conn.execute("ALTER TABLE app.t ADD PRIMARY KEY (id)")
-        conn.execute("CREATE INDEX t_k ON app.t (k)")
-        conn.execute("CREATE INDEX t_k_again ON app.t (k)")
-        conn.execute("CREATE INDEX t_k_id ON app.t (k, id)")
-        conn.execute("CREATE INDEX t_pad_part ON app.t (pad) WHERE k = 1")
-        indexes = existing_indexes(conn)
-    by_name = {ix.name: ix for ix in indexes}
-    assert by_name["t_k_id"].columns == ("k", "id")
-    assert by_name["t_pad_part"].predicate == "k = 1"
-    assert by_name["t_pkey"].backs_constraint
-    report = judge_existing(indexes)
-    redundant = {r["index"]: r["reason"] for r in report.redundant}
-    assert redundant == {
-        "app.t_k": "prefix of app.t_k_id (k, id)",
-        "app.t_k_again": "duplicate of app.t_k",
-    }
-    assert "app.t_pkey" not in {u["index"] for u in report.unused}
-    assert "app.t_k_id" in {u["index"] for u in report.unused}
-    assert covers(by_name["t_k_id"], "btree", ("k",))
-    assert not covers(by_name["t_k_id"], "btree", ("id",))
-    assert not covers(by_name["t_pad_part"], "btree", ("pad",))
-    assert [ix.name for ix in made_redundant(indexes, "app.t", "btree", ("k", "id", "pad"))] == [
-        "t_k", "t_k_again", "t_k_id"]

@@ -340,3 +340,13 @@ def test_cli_experiment_json(server_dsn: str, tmp_path: Path,
     # one run per arm gives no interval, so no verdict beyond "no significant change"
     assert {v["verdict"] for v in doc["verdicts"]} == {"no significant change"}
     assert all(v["ci_pct"] is None and "repeat" in v["why"] for v in doc["verdicts"])
+
+
+def test_two_experiments_compare_run_by_run_with_intervals(exp_dir: Path) -> None:
+    from workbench.results import compare_results
+
+    result = compare_results(exp_dir, exp_dir, gates=["p95>+5%", "tps<-3%"])
+    tps = result.metrics["tps"]
+    assert tps["runs"] == [3, 3]  # the after arm's runs, not one mean
+    assert tps["change_pct"] == 0 and tps["ci_pct"][0] < 0 < tps["ci_pct"][1]  # run-to-run spread
+    assert tps["verdict"] == "no significant change" and result.failed == []

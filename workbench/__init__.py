@@ -9,6 +9,8 @@ The public API, imported lazily so ``import workbench`` stays quick::
     workbench.load_run(run.out)              # the same objects, offline
     workbench.advise("shop", budget_mb=50)   # index advice
     workbench.experiment("shop")             # before/after, saved in experiments/
+
+In a notebook, ``%load_ext workbench`` adds ``%%sql``, ``%%explain`` and ``%workbench``.
 """
 
 from __future__ import annotations
@@ -54,12 +56,25 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "experiment": "workbench.experiments",
     "load_experiment": "workbench.experiments",
     "render_report": "workbench.reports",
+    "catalog": "workbench.results",
+    "compare_results": "workbench.results",
+    "sweep": "workbench.sweeps",
+    "load_sweep": "workbench.sweeps",
     "lint_migrations": ("workbench.migrations.lint", "lint"),
     "apply_migrations": ("workbench.migrations.history", "apply"),
     "undo_migrations": ("workbench.migrations.history", "undo"),
     "rehearse": "workbench.migrations.rehearse",
     "impact": "workbench.migrations.impact",
+    "import_dataset": "workbench.importer",
+    "fidelity": ("workbench.importer.fidelity", "fidelity"),
 }
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext workbench``: the %%sql, %%explain and %workbench magics (workbench.magics)."""
+    from workbench.magics import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name: str) -> Any:

@@ -110,3 +110,22 @@ def assert_verdict(comparison: dict[str, Any], metric: str, expected: str,
     _report(verdict == expected, f"{phase} {metric}: {expected}",
             f"the verdict is {verdict!r} (change {found.get('change_pct')}%, 95% interval "
             f"{found.get('ci_pct')}, runs {found.get('runs')})")
+
+
+def assert_not_slower(comparison: dict[str, Any], metric: str = "p95", script: str | None = None,
+                      phase: str = "throughput") -> None:
+    """An experiment did not make ``metric`` (of ``script``) significantly worse: its verdict is
+    anything but "slower" (with intervals, so one noisy run cannot fail a regression check, and
+    a real slowdown still does).
+
+    >>> assert_not_slower(exp.comparison, "p95", script="checkout")   # doctest: +SKIP
+    PASS throughput p95 of checkout is not slower
+    """
+    block = (comparison.get(phase) or {})
+    found = (block.get("scripts", {}).get(script) or {}).get(metric) if script else \
+        block.get("metrics", {}).get(metric)
+    found = found or {}
+    what = f"{phase} {metric}{f' of {script}' if script else ''} is not slower"
+    _report(found.get("verdict") != "slower", what,
+            f"change {found.get('change_pct')}%, 95% interval {found.get('ci_pct')}, runs "
+            f"{found.get('runs')}")

@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 EXIT_INCOMPLETE = 3  # a result was saved but is incomplete (see the README's exit codes)
+EXIT_GATE = 4  # workbench compare: a --fail-if gate failed
 
 
 def emit(args: argparse.Namespace, payload: Any, text: str | Callable[[], str]) -> None:
@@ -311,6 +312,8 @@ def _plans(path: str) -> dict[str, Any]:
 
 def _advise(args: argparse.Namespace) -> int:
     from workbench.advisor.advise import DRAWS, advise
+    from workbench.advisor.existing import MIN_STATS_DAYS
+    from workbench.advisor.select import MIN_GAIN_PCT
 
     if args.keep and not args.validate:
         raise WorkbenchError("--keep keeps the indexes --validate builds: it needs --validate",
@@ -321,27 +324,13 @@ def _advise(args: argparse.Namespace) -> int:
         dsn=opt(args, "dsn"), database=opt(args, "database"), budget_mb=args.budget_mb,
         max_indexes=args.max_indexes, method=args.method, validate=args.validate, keep=args.keep,
         allow_destructive=args.allow_destructive, draws=DRAWS if args.draws is None else args.draws,
+        min_gain_pct=MIN_GAIN_PCT if args.min_gain_pct is None else args.min_gain_pct,
+        unused_after_days=MIN_STATS_DAYS if args.unused_after_days is None
+        else args.unused_after_days,
+        validate_options={"duration": args.validate_duration, "repeat": args.validate_repeat,
+                          "clients": args.validate_clients, "progress": not opt(args, "json")},
     )
-    doc = advice.to_json()
-
-    def text() -> str:
-        lines = [f"method {advice.method}, {advice.whatif_calls} what-if calls, {advice.candidates} "
-                 f"candidates; workload cost {advice.workload_cost_before:,.0f} -> "
-                 f"{advice.workload_cost_after:,.0f}"]
-        for r in advice.recommendations:
-            lines.append(f"{r.ddl};\n    -- {r.size_bytes / 1e6:.1f} MB, benefit {r.benefit_pct:.1f}% "
-                         f"of workload cost, write overhead {r.write_overhead_pct:.2f}%, helps "
-                         + ", ".join(s["name"] for s in r.statements))
-        for v in advice.validation or []:
-            lines.append(f"validated {v['name']}: estimated -{v['estimated_improvement_pct']}%, "
-                         f"measured {v['before_ms']} -> {v['after_ms']} ms "
-                         f"({v['actual_improvement_pct']}% faster)")
-        for kind, items in advice.existing.items():
-            lines += [f"existing {kind}: {i['index']} ({i['reason']})" for i in items]
-        lines += [f"skipped {s['name']}: {s['reason']}" for s in advice.skipped_statements]
-        return "\n".join(lines)
-
-    emit(args, doc, text)
+    emit(args, advice.to_json(), advice.text)
     return 0
 
 
@@ -468,6 +457,43 @@ def _settings(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _runs(args: argparse.Namespace) -> int:
+    from workbench.results import catalog
+
+    frame = catalog(dataset=args.dataset, kind=args.kind)
+    rows = frame.to_dict("records")
+
+    def text() -> str:
+        if not rows:
+            return "no result folders under runs/, experiments/, sweeps/, rehearsals/"
+        return "\n".join(
+            f"{r['created_at'] or '':25} {r['kind']:10} {r['status'] or '':10} "
+            f"{r['dataset'] or '':8} tps {r['tps']}  p95 {r['p95']}  {r['verdict'] or ''}  "
+            f"{r['path']}" for r in rows)
+
+    emit(args, rows, text)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from workbench.experiments import interval, signed
+    from workbench.results import compare_results
+
+    result = compare_results(args.base, args.new, gates=args.fail_if or [])
+    doc = result.to_json()
+
+    def text() -> str:
+        lines = [f"{name:28} {m['base']} -> {m['new']}  {signed(m.get('change_pct'))} "
+                 f"{interval(m.get('ci_pct'))}  {m.get('verdict') or ''}"
+                 for name, m in doc["metrics"].items() if "." not in name or args.scripts]
+        lines += [f"{'FAIL' if g['failed'] else 'PASS'} {g['gate']}: {g['why']}"
+                  for g in doc["gates"]]
+        return "\n".join(lines)
+
+    emit(args, doc, text)
+    return EXIT_GATE if result.failed else 0
+
+
 def _cleanup(args: argparse.Namespace) -> int:
     from workbench.cleanup import cleanup
 
@@ -501,6 +527,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab(args: argparse.Namespace) -> int:
+    from workbench.lab import lab
+
+    return lab(port=args.port, root=args.root)
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -514,10 +546,7 @@ def _migrate(args: argparse.Namespace) -> int:
                       assume_in_transaction=args.assume_in_transaction,
                       include=_names(args.include), exclude=_names(args.exclude), dsn=dsn,
                       database=database)
-        emit(args, result.to_json(), lambda: "\n".join(
-            [f"{f.file}:{f.line}: {f.severity}[{f.rule}] {f.message}\n    safe: {f.safe_alternative}"
-             for f in result.findings] + [f"{n['file']}:{n['line']}: note: {n['note']}"
-                                          for n in result.notes]) or "no findings")
+        emit(args, result.to_json(), result.text)
         return 1 if result.errors else 0
     if args.action == "rehearse":
         return _rehearse(args, dsn, database)
@@ -544,9 +573,7 @@ def _migrate(args: argparse.Namespace) -> int:
                             allow_destructive=args.allow_destructive, mixed=args.mixed)
     elif args.action == "info":
         rows = history.info(dsn, folder, database=database, out_of_order=args.out_of_order)
-        emit(args, rows, lambda: "\n".join(
-            f"{r['version'] or '':>8}  {r['type']:<8} {r['state']:<15} {r['script']}"
-            for r in rows) or "no migrations")
+        emit(args, list(rows), rows.text)
         return 0
     else:
         history.validate(dsn, folder, database=database, out_of_order=args.out_of_order)
@@ -604,6 +631,26 @@ def _impact(args: argparse.Namespace) -> int:
         return "\n".join(lines)
 
     emit(args, report.to_json(), text)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from workbench.dsn import with_database
+    from workbench.importer import import_dataset
+
+    schemas = [s.strip() for value in args.schemas or [] for s in value.split(",") if s.strip()]
+    result = import_dataset(with_database(args.source, opt(args, "database")), args.out,
+                            top=args.top, schemas=schemas or None, replace=args.replace)
+    emit(args, result.to_json(), result.summary)
+    return 0
+
+
+def _fidelity(args: argparse.Namespace) -> int:
+    from workbench.importer.fidelity import fidelity
+
+    report = fidelity(args.source, args.clone, dsn=opt(args, "dsn"), draws=args.draws,
+                      seed=args.seed, restore_statistics=args.restore_statistics)
+    emit(args, report.to_json(), report.text)
     return 0
 
 
@@ -700,7 +747,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(handler=_explain)
 
     diff = sub.add_parser("plan-diff", parents=[common],
-                          help="compare plans saved by explain --json / --out")
+                          help="compare plans saved by explain --json / --out, or two EXPLAIN "
+                               "outputs (JSON or text, as psql prints them)")
     diff.add_argument("before")
     diff.add_argument("after")
     diff.set_defaults(handler=_plan_diff)
@@ -714,11 +762,22 @@ def build_parser() -> argparse.ArgumentParser:
     adv.add_argument("--max-indexes", type=_count, help="at most this many indexes")
     adv.add_argument("--draws", type=_count, metavar="N",
                      help="parameter draws per script statement, costed as their mean (default 5)")
+    adv.add_argument("--min-gain-pct", type=_number, metavar="PCT",
+                     help="an index must save this %% of the original workload cost (default 0.5)")
+    adv.add_argument("--unused-after-days", type=_number, metavar="DAYS",
+                     help="call an index unused only when statistics cover this many days "
+                          "(default 7)")
     adv.add_argument("--method", choices=["auto", "hypopg", "build"], default="auto",
                      help="what-if evaluation: HypoPG, or real builds rolled back")
     adv.add_argument("--validate", action="store_true",
                      help="build the chosen indexes for real and measure the improvement")
     adv.add_argument("--keep", action="store_true", help="with --validate: keep the indexes")
+    adv.add_argument("--validate-duration", type=_count, default=10,
+                     help="seconds per run of --validate's experiment (default 10)")
+    adv.add_argument("--validate-repeat", type=_count, default=3,
+                     help="runs per arm of --validate's experiment (default 3)")
+    adv.add_argument("--validate-clients", type=_count, default=4,
+                     help="clients of --validate's experiment (default 4)")
     adv.add_argument("--allow-destructive", action="store_true",
                      help="allow build mode / --validate on a database the workbench did not create")
     adv.set_defaults(handler=_advise)
@@ -804,6 +863,25 @@ def build_parser() -> argparse.ArgumentParser:
         action = pool_sub.add_parser(name, parents=[common], help=text, description=text)
         action.set_defaults(handler=_pooler, action=name)
 
+    runs = sub.add_parser("runs", parents=[common],
+                          help="list the run, experiment, sweep and rehearsal folders here")
+    runs.add_argument("--dataset", help="only this dataset's")
+    runs.add_argument("--kind", choices=["run", "experiment", "sweep", "rehearsal"])
+    runs.set_defaults(handler=_runs)
+
+    cmp = sub.add_parser("compare", parents=[common],
+                         help="compare two runs or experiments; exit 4 when a --fail-if gate fails",
+                         description="Per metric the change from BASE to NEW, with a 95% interval "
+                                     "when both have repeats (experiments: their after arms, run "
+                                     "by run). A relative gate fails when the change crosses it "
+                                     "and, with repeats, the interval excludes zero.")
+    cmp.add_argument("base", help="run or experiment folder")
+    cmp.add_argument("new", help="run or experiment folder")
+    cmp.add_argument("--fail-if", action="append", metavar="GATE",
+                     help="e.g. 'p95>+5%%', 'tps<-3%%', 'checkout.p95>+10%%', 'failed>0'")
+    cmp.add_argument("--scripts", action="store_true", help="also show per-script metrics")
+    cmp.set_defaults(handler=_compare)
+
     clean = sub.add_parser("cleanup", parents=[common],
                            help="remove what killed or interrupted commands left behind",
                            description="Drops copies of template databases whose process is "
@@ -819,12 +897,22 @@ def build_parser() -> argparse.ArgumentParser:
     clean.set_defaults(handler=_cleanup)
 
     rep = sub.add_parser("report", parents=[common],
-                         help="execute a notebook (or an experiment's report) to shareable HTML")
+                         help="execute a notebook (or an experiment's report) to shareable HTML "
+                              "(one offline file; plans in the PEV2 viewer)")
     rep.add_argument("target", help="an experiment folder or a .ipynb notebook")
     rep.add_argument("--param", action="append", metavar="NAME=VALUE", help="notebook parameter")
     rep.add_argument("--html", help="output file (default reports/<notebook>.html)")
     rep.add_argument("--no-input", action="store_true", help="hide the code")
     rep.set_defaults(handler=_report)
+
+    lab_text = ("JupyterLab on 127.0.0.1 beside the workbench's server (started first); prints "
+                "the URL; notebooks share the CLI's WORKBENCH_HOME; Ctrl-C stops it")
+    lab_parser = sub.add_parser("lab", parents=[common], help=lab_text, description=lab_text + (
+        ". In a notebook, %load_ext workbench adds %%sql, %sql, %%explain and %workbench."))
+    lab_parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8888, or a "
+                            "free one when 8888 is taken)")
+    lab_parser.add_argument("--root", help="folder JupyterLab opens (default: the current one)")
+    lab_parser.set_defaults(handler=_lab)
 
     mig = sub.add_parser("migrate", help="Flyway-style migrations: lint, apply, undo, rehearse")
     mig_sub = mig.add_subparsers(title="actions", metavar="ACTION")
@@ -875,6 +963,29 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("folder", help="migration folder")
     imp.add_argument("--dataset", required=True, help="dataset whose services' workload to check")
     imp.set_defaults(handler=_impact)
+
+    imp = sub.add_parser("import", parents=[common],
+                         help="a live server's schema, statistics and top statements as a dataset")
+    imp.add_argument("source", metavar="DSN", help="the server to import from (only read)")
+    imp.add_argument("--out", required=True, help="dataset folder to write, e.g. datasets/prod")
+    imp.add_argument("--top", type=int, default=50,
+                     help="statements of pg_stat_statements to import (0: none)")
+    imp.add_argument("--schemas", action="append", metavar="A,B",
+                     help="schemas to import (default: every schema with tables)")
+    imp.add_argument("--replace", action="store_true", help="overwrite an existing dataset folder")
+    imp.set_defaults(handler=_import)
+
+    fid = sub.add_parser("fidelity", parents=[common],
+                         help="compare an imported dataset's database with its source")
+    fid.add_argument("source", metavar="SOURCE_DSN", help="the server the dataset was imported from")
+    fid.add_argument("clone", metavar="DATASET_DB",
+                     help="the loaded dataset: a database name on --dsn's server, or a DSN")
+    fid.add_argument("--draws", type=int, default=3, help="parameter draws per statement")
+    fid.add_argument("--seed", type=int, default=1, help="seed of the parameter draws")
+    fid.add_argument("--restore-statistics", action="store_true",
+                     help="PostgreSQL 18: copy the source's planner statistics into the clone, "
+                          "then compare the plans again")
+    fid.set_defaults(handler=_fidelity)
 
     for register in _EXTENSIONS:
         register(sub, common)

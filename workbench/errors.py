@@ -17,6 +17,14 @@ class WorkbenchError(Exception):
         self.sqlstate = sqlstate  # PostgreSQL's error code, when PostgreSQL said it
         super().__init__(f"{what} ({hint})" if hint else what)
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this instead of a traceback: the CLI's one line.
+
+        >>> WorkbenchError("no dataset 'shp'", "one of: shop, events")._render_traceback_()
+        ["workbench: error: no dataset 'shp' (one of: shop, events)"]
+        """
+        return [f"workbench: error: {self}"]
+
 
 class UnsafeOperation(WorkbenchError):
     """A destructive step was refused on a database the workbench was not given."""

@@ -177,6 +177,11 @@ class Experiment:
                 "plans_changed": c.get("plans_changed", []),
                 "kept_database": self.manifest.get("kept_database")}
 
+    def __repr__(self) -> str:
+        verdicts = "; ".join(f"{v['comparison']} {v['metric']} {v['verdict']}"
+                             for v in self.comparison.get("verdicts", [])[:3])
+        return f"<Experiment {self.out} {self.status}: {verdicts}>"
+
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{html.escape(v['comparison'])}</td><td>{html.escape(v['metric'])}</td>"
@@ -196,8 +201,8 @@ def experiment(
     sql_file: str | Path | None = None, statements: list[str] | None = None,
     settings: dict[str, str] | None = None, aa: bool = False,
     baseline: Variant | None = None, via: str | None = None, pool_size: int | None = None,
-    budget_mb: float = 50.0,
-    max_indexes: int | None = None, clients: int = 8, jobs: int | None = None,
+    budget_mb: float = 50.0, max_indexes: int | None = None, clients: int = 8,
+    jobs: int | None = None,
     duration: float = 20, warmup: float = 5, repeat: int = 3, rate: float | None = None,
     protocol: str = "simple", connect_each_transaction: bool = False,
     latency: bool = True, order: str = "abba", min_effect_pct: float = MIN_EFFECT_PCT,
@@ -209,9 +214,9 @@ def experiment(
     The variant is ``indexes`` ("auto": the advisor's choice within ``budget_mb``; a SQL file of
     CREATE INDEX statements; or a list of them), plus any ``statements`` / ``sql_file`` and
     database ``settings``, and ``via`` (with ``pool_size``): the after arm's clients go through
-    a pooler, e.g. ``pgbouncer:transaction``. ``baseline`` is applied to both arms first (e.g. the indexes already
-    in production, so the variant is measured against the tuned state). ``keep`` keeps the last
-    "after" copy as a database of its own.
+    a pooler, e.g. ``pgbouncer:transaction``. ``baseline`` is applied to both arms first (e.g.
+    the indexes already in production, so the variant is measured against the tuned state).
+    ``keep`` keeps the last "after" copy as a database of its own.
     """
     ds = dataset if isinstance(dataset, Dataset) else get_dataset(dataset)
     _check_options(repeat, min_effect_pct, rate, order)

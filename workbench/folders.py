@@ -112,6 +112,16 @@ def private_tempdir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
 
 
+def write_private(path: Path, text: str) -> None:
+    """A file readable by its owner only from the moment it exists (never 0644, even briefly):
+    password files, auth files."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 def read_text(path: Path, what: str = "file") -> str:
     """A UTF-8 text file the user gave, with a one-line error when it is missing, unreadable,
     binary or in another encoding.

@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -107,6 +108,25 @@ def build_index(
         seconds = time.perf_counter() - started
         size = index_size(conn, spec.schema, spec.name)
     return BuiltIndex(spec.schema, spec.table, spec.name, spec.ddl, seconds, size)
+
+
+def build_all(dsn: str | None, ddls: list[str], *, allow_destructive: bool = False
+              ) -> list[BuiltIndex]:
+    """Build several indexes; when one fails (or Ctrl-C), drop those already built, then raise:
+    all or nothing, never a half-built set left behind.
+
+    >>> build_all(dsn, ["CREATE INDEX a_idx ON t (a)", "CREATE INDEX b_idx ON t (b)"])  # doctest: +SKIP
+    """
+    built: list[BuiltIndex] = []
+    try:
+        for ddl in ddls:
+            built.append(build_index(dsn, ddl, allow_destructive=allow_destructive))
+    except BaseException:
+        for index in built:
+            with contextlib.suppress(Exception):
+                drop_index(dsn, index.schema, index.name, allow_destructive=allow_destructive)
+        raise
+    return built
 
 
 def drop_index(

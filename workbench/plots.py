@@ -334,6 +334,27 @@ def sweep_summary(knees: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def trend(frame: pd.DataFrame, metric: str = "tps") -> Figure:
+    """A metric across a dataset's results over time (a catalog frame), one marker per result,
+    experiments' intervals-free after-arm means included; incomplete results hollow."""
+    fig, ax = _figure(9, 4.2)
+    data = frame.dropna(subset=[metric]).copy()
+    if not data.empty:
+        data["when"] = pd.to_datetime(data["created_at"], utc=True, errors="coerce")
+        for i, (kind, part) in enumerate(data.groupby("kind", sort=True)):
+            color = SERIES_COLORS[i % len(SERIES_COLORS)]
+            done = part["status"] == "complete"
+            ax.plot(part.loc[done, "when"], part.loc[done, metric], "o-", color=color,
+                    label=f"{kind}")
+            ax.plot(part.loc[~done, "when"], part.loc[~done, metric], "o", color=color,
+                    markerfacecolor="none", label=f"{kind} (incomplete)" if (~done).any() else None)
+        ax.legend(fontsize=8)
+    ax.set_xlabel("when the result was made (UTC)")
+    ax.set_ylabel(metric + (" (tps)" if metric == "tps" else " (ms)"))
+    ax.set_title(f"{metric} across results")
+    return fig
+
+
 # -- the run dashboard: one time axis for everything the timeline holds --------------------------
 
 WAIT_COLORS = {"CPU": "#009E73", "IO": "#E69F00", "Lock": "#D55E00", "LWLock": "#CC79A7",

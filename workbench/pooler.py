@@ -26,7 +26,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +36,8 @@ import psycopg
 
 from workbench.config import workbench_home
 from workbench.errors import WorkbenchError
+from workbench.folders import write_private
+from workbench.stats import Sampler
 from workbench.target import Target
 
 MODES = ("transaction", "session", "statement")
@@ -223,8 +224,8 @@ class PgBouncer:
             _grant_traverse(self.root)
         port = _free_port()
         verifier = self._verifier(server["dsn"])
-        _write_private(self.root / "userlist.txt", f'"{server["user"]}" "{verifier}"\n')
-        _write_private(self.root / "password", server["password"] + "\n")
+        write_private(self.root / "userlist.txt", f'"{server["user"]}" "{verifier}"\n')
+        write_private(self.root / "password", server["password"] + "\n")
         # Its private socket (0700, like the server's) trusts; 127.0.0.1 asks for the password.
         (self.root / "hba.conf").write_text("local all all trust\n"
                                             "host all all 127.0.0.1/32 scram-sha-256\n")
@@ -403,53 +404,38 @@ def stop_all(home: str | os.PathLike[str] | None = None) -> int:
     return sum(bouncer.stop() for bouncer in poolers(home))
 
 
-class PoolSampler:
+class PoolSampler(Sampler):
     """Samples PgBouncer's SHOW POOLS (clients active and waiting, servers active and idle, the
     longest wait) every ``interval`` seconds in a background thread, for one database."""
 
+    name = "workbench-pools"
     COLUMNS = ["t", "cl_active", "cl_waiting", "sv_active", "sv_idle", "sv_used", "maxwait_s"]
 
     def __init__(self, admin_dsn: str, database: str, interval: float = 1.0) -> None:
-        self.admin_dsn, self.database, self.interval = admin_dsn, database, interval
+        super().__init__(admin_dsn, interval)
+        self.database = database
         self.rows: list[tuple[Any, ...]] = []
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="workbench-pools", daemon=True)
-        self._started = 0.0
 
-    def start(self) -> PoolSampler:
-        """Begin sampling."""
-        self._started = time.time()
-        self._thread.start()
-        return self
+    def connect(self) -> psycopg.Connection[Any]:
+        """PgBouncer's admin console (simple protocol, no transactions)."""
+        return psycopg.connect(self.dsn, autocommit=True, connect_timeout=10)
 
-    def stop(self) -> None:
-        """Stop sampling and wait for the thread."""
-        self._stop.set()
-        self._thread.join(timeout=10)
+    def sample(self, conn: psycopg.Connection[Any], t: float) -> None:
+        """The database's row of SHOW POOLS."""
+        cur = conn.execute("SHOW POOLS")
+        names = [d.name for d in cur.description or []]
+        for values in cur.fetchall():
+            row = dict(zip(names, values, strict=True))
+            if row.get("database") != self.database:
+                continue
+            wait = float(row.get("maxwait") or 0) + float(row.get("maxwait_us") or 0) / 1e6
+            self.rows.append((t, row.get("cl_active"), row.get("cl_waiting"),
+                              row.get("sv_active"), row.get("sv_idle"), row.get("sv_used"),
+                              round(wait, 6)))
 
     def frame(self) -> pd.DataFrame:
         """The samples, one row per sample."""
         return pd.DataFrame(self.rows, columns=self.COLUMNS)
-
-    def _loop(self) -> None:
-        try:
-            with psycopg.connect(self.admin_dsn, autocommit=True, connect_timeout=10) as conn:
-                while not self._stop.is_set():
-                    t = round(time.time() - self._started, 3)
-                    cur = conn.execute("SHOW POOLS")
-                    names = [d.name for d in cur.description or []]
-                    for values in cur.fetchall():
-                        row = dict(zip(names, values, strict=True))
-                        if row.get("database") != self.database:
-                            continue
-                        wait = float(row.get("maxwait") or 0) + float(row.get("maxwait_us") or 0) / 1e6
-                        self.rows.append((t, row.get("cl_active"), row.get("cl_waiting"),
-                                          row.get("sv_active"), row.get("sv_idle"),
-                                          row.get("sv_used"), round(wait, 6)))
-                    self._stop.wait(self.interval)
-        except psycopg.Error as exc:
-            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _is_embedded_dsn(dsn: str) -> bool:
@@ -461,13 +447,6 @@ def _is_embedded_dsn(dsn: str) -> bool:
     except WorkbenchError:
         return False
     return bool(state) and parse(dsn).get("host") == state.get("socket_dir")
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
 
 
 def _raise_fd_limit() -> None:

@@ -2,9 +2,10 @@
 
 Parameters follow papermill's convention: the cell tagged ``parameters`` holds the defaults and a
 cell tagged ``injected-parameters`` is inserted after it with the values given. Images are
-embedded as data URIs; code is hidden (``no_input``) or folded behind a toggle. Every text of the
-result is scrubbed of DSN passwords and then scanned: a report that still looks like it carries a
-secret is not written.
+embedded as data URIs; code is hidden (``no_input``) or folded behind a toggle; plans shown by
+the notebook open in the PEV2 viewer, whose script (shipped in the package) goes in the page once,
+so the report works offline. Every text of the result is scrubbed of DSN passwords and then
+scanned: a report that still looks like it carries a secret is not written.
 
 >>> render_report("notebooks/tuning-report.ipynb", {"experiment": "experiments/shop-x"},
 ...               "reports/tuning-report.html")                     # doctest: +SKIP
@@ -24,6 +25,7 @@ from workbench.config import workbench_home
 from workbench.dsn import redact
 from workbench.errors import WorkbenchError
 from workbench.folders import write_text
+from workbench.plans.viewer import with_viewer_script, without_viewer_script
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 DEFAULT_NOTEBOOK = NOTEBOOKS / "tuning-report.ipynb"
@@ -31,6 +33,13 @@ _SECRET_PATTERNS = [
     re.compile(r"postgres(?:ql)?://[^:/@\s\"'<>]+:(?!\*\*\*@)[^@\s\"'<>]+@"),
     re.compile(r"\bpassword\s*=\s*(?!\*\*\*)[^\s&\"'<>]+", re.IGNORECASE),
 ]
+# nbconvert's lab template loads require.js, MathJax and the widget manager from CDNs: a report is
+# read offline, so it fetches nothing (LaTeX in markdown stays as typed; widgets show no view).
+_OFFLINE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+"""
 _TOGGLE = """
 <style>.wb-hide .jp-CodeCell .jp-InputArea, .wb-hide .jp-CodeCell .jp-InputPrompt { display: none; }
 #wb-toggle { position: fixed; top: 8px; right: 8px; z-index: 10; }</style>
@@ -91,6 +100,7 @@ def execute_notebook(path: str | Path, params: dict[str, Any] | None = None,
 def render_report(notebook: str | Path, params: dict[str, Any] | None, html_out: str | Path,
                   *, no_input: bool = False, timeout: int = 1800) -> Path:
     """Execute a notebook with parameters and write a self-contained, secret-free HTML report."""
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
     from workbench.folders import check_writable
@@ -99,17 +109,21 @@ def render_report(notebook: str | Path, params: dict[str, Any] | None, html_out:
     check_writable(out, replace=True)  # before the notebook runs, not after
     read_notebook(notebook)
     nb = execute_notebook(notebook, params, timeout)
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", template_file="workbench-offline.html.j2",
+                            extra_loaders=[DictLoader({"workbench-offline.html.j2": _OFFLINE})])
     exporter.exclude_input = no_input
     exporter.exclude_input_prompt = no_input
     body, _ = exporter.from_notebook_node(nb)
+    body = without_viewer_script(body)  # outputs' copies; one goes in the head below
     if not no_input:
-        body = body.replace("</body>", _TOGGLE + "</body>", 1)
+        head, tail = body.rsplit("</body>", 1)
+        body = head + _TOGGLE + "</body>" + tail
     clean = redact(body)
     leaks = find_secrets(clean)
     if leaks:
         raise WorkbenchError(f"the report still holds what looks like a secret ({leaks[0][:12]}...)",
                              "remove credentials from the notebook's outputs")
+    clean = with_viewer_script(clean)  # the plan viewer, once, in the head (after the scrub)
     write_text(out, clean)
     return out
 

@@ -200,6 +200,11 @@ class Run:
         return {"out": str(self.out), "status": self.status, "reason": self.manifest.get("reason"),
                 **self.summary, "timeline": to_json(self.timeline) if self.timeline else None}
 
+    def __repr__(self) -> str:
+        lat = self.summary.get("latency_ms") or {}
+        return (f"<Run {self.out} {self.status}: {self.summary.get('tps')} tps, p95 "
+                f"{lat.get('p95')} ms, {self.summary.get('failed')} failed>")
+
     def _repr_html_(self) -> str:
         lat = self.summary.get("latency_ms") or {}
         rows = "".join(

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from workbench.config import pg_bindir, workbench_home
 from workbench.errors import ServerUnavailable, WorkbenchError
+from workbench.folders import write_private
 
 SERVICE_USER = "workbench"
 SUPERUSER = "postgres"
@@ -177,7 +178,7 @@ class EmbeddedServer:
         staging.mkdir(mode=0o700)
         password = secrets.token_urlsafe(24)
         pwfile = self.root / "initdb.pw"
-        _write_secret(pwfile, password + "\n")
+        write_private(pwfile, password + "\n")
         for path in (staging, pwfile):
             _chown(path, account)
         try:
@@ -194,7 +195,7 @@ class EmbeddedServer:
         with open(staging / "postgresql.conf", "a") as conf:
             conf.write("\n# Measurement settings, rewritten by the workbench at every start.\n")
             conf.write("include_if_exists = 'workbench.conf'\n")
-        _write_secret(self.password_path, password + "\n")
+        write_private(self.password_path, password + "\n")
         staging.rename(self.data_dir)  # atomic: a half-initialised cluster is never used
 
     def _launch(self) -> None:
@@ -378,14 +379,6 @@ def _service_account() -> pwd.struct_passwd | None:
             f"failed: {result.stderr.strip()}",
             "run the workbench as an ordinary user, or set WORKBENCH_DSN to an existing server",
         ) from None
-
-
-def _write_secret(path: Path, text: str) -> None:
-    """A file readable by its owner only from the moment it exists (never 0644, even briefly)."""
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
 
 
 def _chown(path: Path, account: pwd.struct_passwd | None) -> None:

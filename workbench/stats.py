@@ -232,25 +232,23 @@ WHERE w.datname = current_database() AND w.wait_event_type = 'Lock'
 """
 
 
-class WaitSampler:
-    """Samples pg_stat_activity (states, wait events, who blocks whom) in a background thread.
-
-    >>> with WaitSampler(dsn, interval=0.5) as sampler:   # doctest: +SKIP
-    ...     run_the_workload()
-    >>> sampler.frame().groupby("wait_event_type")["count"].sum()  # doctest: +SKIP
+class Sampler:
+    """A background thread that samples one connection every ``interval`` seconds until stopped;
+    a connection lost mid-run ends it quietly, keeping what was sampled (``error`` says why).
+    Subclasses say where to connect (:meth:`connect`) and what one sample is (:meth:`sample`).
     """
+
+    name = "workbench-sampler"
 
     def __init__(self, dsn: str, interval: float = 1.0) -> None:
         self.dsn = dsn
         self.interval = interval
-        self.rows: list[tuple[Any, ...]] = []
-        self.locks: list[tuple[Any, ...]] = []
         self.error: str | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="workbench-waits", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._started = 0.0
 
-    def start(self) -> WaitSampler:
+    def start(self) -> Any:
         """Begin sampling."""
         self._started = time.time()
         self._thread.start()
@@ -261,11 +259,52 @@ class WaitSampler:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> WaitSampler:
+    def __enter__(self) -> Any:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """The sampling connection."""
+        return psycopg.connect(self.dsn, autocommit=True, application_name="workbench-sampler",
+                               connect_timeout=10)
+
+    def sample(self, conn: psycopg.Connection[Any], t: float) -> None:
+        """Take one sample at ``t`` seconds since the start."""
+        raise NotImplementedError
+
+    def _loop(self) -> None:
+        try:
+            with self.connect() as conn:
+                while not self._stop.is_set():
+                    self.sample(conn, round(time.time() - self._started, 3))
+                    self._stop.wait(self.interval)
+        except psycopg.Error as exc:  # the server went away mid-run: keep what was sampled
+            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+class WaitSampler(Sampler):
+    """Samples pg_stat_activity (states, wait events, who blocks whom) in a background thread.
+
+    >>> with WaitSampler(dsn, interval=0.5) as sampler:   # doctest: +SKIP
+    ...     run_the_workload()
+    >>> sampler.frame().groupby("wait_event_type")["count"].sum()  # doctest: +SKIP
+    """
+
+    name = "workbench-waits"
+
+    def __init__(self, dsn: str, interval: float = 1.0) -> None:
+        super().__init__(dsn, interval)
+        self.rows: list[tuple[Any, ...]] = []
+        self.locks: list[tuple[Any, ...]] = []
+
+    def sample(self, conn: psycopg.Connection[Any], t: float) -> None:
+        """pg_stat_activity by state and wait event, and the lock waits with their blockers."""
+        for row in conn.execute(_ACTIVITY).fetchall():
+            self.rows.append((t, *row))
+        for row in conn.execute(_LOCK_WAITS).fetchall():
+            self.locks.append((t, *row))
 
     def frame(self) -> pd.DataFrame:
         """Samples as rows ``t, state, wait_event_type, wait_event, count`` (t: s since start)."""
@@ -276,17 +315,3 @@ class WaitSampler:
         """Lock waits seen: ``t, pid, query, blocking_pid, blocking_query, wait_event, waited_s``."""
         return pd.DataFrame(self.locks, columns=["t", "pid", "query", "blocking_pid",
                                                  "blocking_query", "wait_event", "waited_s"])
-
-    def _loop(self) -> None:
-        try:
-            with psycopg.connect(self.dsn, autocommit=True, application_name="workbench-sampler",
-                                 connect_timeout=10) as conn:
-                while not self._stop.is_set():
-                    t = round(time.time() - self._started, 3)
-                    for row in conn.execute(_ACTIVITY).fetchall():
-                        self.rows.append((t, *row))
-                    for row in conn.execute(_LOCK_WAITS).fetchall():
-                        self.locks.append((t, *row))
-                    self._stop.wait(self.interval)
-        except psycopg.Error as exc:  # the server went away mid-run: keep what was sampled
-            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

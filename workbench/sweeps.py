@@ -75,6 +75,10 @@ class Sweep:
                 "repeat": self.manifest.get("repeat"), "rate": self.manifest.get("rate"),
                 "points": self.frame.to_dict("records"), "knees": self.knees}
 
+    def __repr__(self) -> str:
+        knees = "; ".join(f"{k['series']}: knee at {k['throughput_knee']}" for k in self.knees)
+        return f"<Sweep {self.out} {self.status}: {len(self.frame)} points; {knees}>"
+
     def _repr_html_(self) -> str:
         table = self.frame.to_html(index=False, float_format=lambda v: f"{v:.3g}")
         knees = "".join(f"<li>{html.escape(k['series'])}: throughput knee at "

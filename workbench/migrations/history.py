@@ -173,15 +173,44 @@ def undo(dsn: str | None, folder: Path, *, target: str | None = None,
     return done
 
 
+class MigrationInfo(list[dict[str, Any]]):
+    """What :func:`info` returns: a list of one dict per migration (JSON as it is), shown as a
+    table in notebooks and as aligned text by ``repr`` and ``workbench migrate info``."""
+
+    COLUMNS = ("version", "description", "state", "script", "undo", "installed_on")
+
+    def _rows(self) -> list[list[Any]]:
+        return [["" if r.get(c) is None else r.get(c) for c in self.COLUMNS] for r in self]
+
+    def text(self) -> str:
+        """``version  type  state  script`` per migration (what ``migrate info`` prints)."""
+        return "\n".join(f"{r['version'] or '':>8}  {r['type']:<8} {r['state']:<15} {r['script']}"
+                         for r in self) or "no migrations"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty, text_table
+
+        pretty(printer, cycle, text_table(self.COLUMNS, self._rows()))
+
+    def _repr_html_(self) -> str:
+        from workbench.display import html_table
+
+        states = ", ".join(f"{n} {s}" for s, n in sorted(
+            {s: sum(1 for r in self if r["state"] == s) for s in {r["state"] for r in self}}.items()))
+        return (f"<p><b>Migrations</b>: {states or 'none'}</p>"
+                + html_table(self.COLUMNS, self._rows()))
+
+
 def info(dsn: str | None, folder: Path, *, database: str | None = None,
-         history_schema: str = "public", out_of_order: bool = False) -> list[dict[str, Any]]:
+         history_schema: str = "public", out_of_order: bool = False) -> MigrationInfo:
     """Every history row and file with its state, under Flyway's names (Pending, Success,
     Baseline, Below Baseline, Ignored, Out of Order, Undone, Deleted, Failed, Missing, Future,
     Outdated, Superseded, Above Target)."""
     migrations = read_migrations(Path(folder))
     with connect(dsn, database=database) as conn:
         rows = history_rows(conn, history_schema)
-    return [i.to_json() for i in flyway.resolve(rows, migrations, out_of_order=out_of_order)]
+    return MigrationInfo(i.to_json() for i in flyway.resolve(rows, migrations,
+                                                         out_of_order=out_of_order))
 
 
 def validate(dsn: str | None, folder: Path, *, database: str | None = None,

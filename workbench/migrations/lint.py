@@ -54,8 +54,21 @@ class Finding:
         """``{"file","line","rule","severity","message","safe_alternative"}``."""
         return asdict(self)
 
+    def text(self) -> str:
+        """``file:line: severity[rule] message`` and the safe alternative below it."""
+        return (f"{self.file}:{self.line}: {self.severity}[{self.rule}] {self.message}\n"
+                f"    safe: {self.safe_alternative}")
 
-@dataclass
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty
+
+        pretty(printer, cycle, self.text())
+
+    def _repr_html_(self) -> str:
+        return LintResult([self])._repr_html_()
+
+
+@dataclass(repr=False)
 class LintResult:
     """Findings for some files, and notes (what the linter could not know)."""
 
@@ -70,6 +83,38 @@ class LintResult:
     def to_json(self) -> dict[str, Any]:
         """``{"findings": [...], "notes": [...]}``."""
         return {"findings": [f.to_json() for f in self.findings], "notes": self.notes}
+
+    def text(self) -> str:
+        """What ``workbench migrate lint`` prints."""
+        return "\n".join([f.text() for f in self.findings]
+                         + [f"{n['file']}:{n['line']}: note: {n['note']}" for n in self.notes]
+                         ) or "no findings"
+
+    def __repr__(self) -> str:
+        return (f"<LintResult {len(self.errors)} errors, "
+                f"{len(self.findings) - len(self.errors)} warnings, {len(self.notes)} notes>")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty
+
+        pretty(printer, cycle, self.text())
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from workbench.display import html_table
+
+        if not self.findings and not self.notes:
+            return "<p><b>Migration lint</b>: no findings.</p>"
+        rows = [[f"{Path(f.file).name}:{f.line}", f.severity, f.rule, f.message,
+                 f.safe_alternative] for f in self.findings]
+        out = (f"<p><b>Migration lint</b>: {len(self.errors)} errors, "
+               f"{len(self.findings) - len(self.errors)} warnings</p>"
+               + html_table(["where", "severity", "rule", "problem", "safe alternative"], rows))
+        if self.notes:
+            out += "<ul>" + "".join(f"<li>{html.escape(str(n['file']))}:{n['line']}: "
+                                    f"{html.escape(str(n['note']))}</li>" for n in self.notes) + "</ul>"
+        return out
 
 
 def options(pg_version: int | str = 18, assume_in_transaction: bool = False,

@@ -24,8 +24,8 @@ __all__ = [
 
 
 def load_plan_file(path: str) -> dict[str, Plan]:
-    """Plans from a file written by ``explain --json`` (by statement name) or a raw EXPLAIN JSON
-    file (as ``{"plan": Plan}``), for ``plan-diff``."""
+    """Plans from a file written by ``explain --json`` (by statement name) or one EXPLAIN output,
+    JSON or text (as ``{"plan": Plan}``), for ``plan-diff``."""
     import json
     from pathlib import Path
 
@@ -37,6 +37,10 @@ def load_plan_file(path: str) -> dict[str, Plan]:
         text = Path(path).read_text()
     except OSError as exc:
         raise WorkbenchError(f"cannot read {path}: {exc.strerror}", "check the path") from None
+    from workbench.plans.text import looks_like_text_plan
+
+    if looks_like_text_plan(text):
+        return {"plan": parse_plan(text)}
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

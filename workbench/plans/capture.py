@@ -72,6 +72,30 @@ class StatementPlan:
             doc["plan"] = self.plan.to_json()
         return doc
 
+    def __repr__(self) -> str:
+        state = repr(self.plan) if self.plan else f"error: {self.error}"
+        return f"<StatementPlan {self.name}: {state}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty
+
+        lines = [f"== {self.name}" + (f"  [{self.note}]" if self.note else ""),
+                 self.plan.text() if self.plan else f"error: {self.error}"]
+        lines += [f"  hint {h.code}: {h.message}" for h in self.hints]
+        pretty(printer, cycle, "\n".join(lines))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from workbench.plans.viewer import notebook_plan_html
+
+        note = f"<p><i>{html.escape(self.note)}</i></p>" if self.note else ""
+        if self.plan is None:
+            return (f"<p><b>{html.escape(self.name)}</b>: no plan ({html.escape(self.error or '')})"
+                    f"</p>{note}")
+        return note + notebook_plan_html(self.plan, query=self.sql, hints=self.hints,
+                                         title=self.name)
+
 
 @dataclass
 class PlanCapture:
@@ -102,14 +126,29 @@ class PlanCapture:
                                    statements=len(self.statements))
         return Path(out)
 
+    def _rows(self) -> list[list[Any]]:
+        return [[s.name, s.plan.root.label if s.plan else "",
+                 "" if not s.plan or s.plan.execution_ms is None else f"{s.plan.execution_ms:.2f}",
+                 ", ".join(h.code for h in s.hints), s.error or s.note or ""]
+                for s in self.statements]
+
+    def __repr__(self) -> str:
+        return (f"<PlanCapture {len(self.statements)} statements, PostgreSQL "
+                f"{self.server_version or '?'}>")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty, text_table
+
+        pretty(printer, cycle, text_table(["statement", "top node", "ms", "hints", "notes"],
+                                          self._rows()))
+
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{s.name}</td><td>{'' if not s.plan else s.plan.root.label}</td>"
-            f"<td>{'' if not s.plan or s.plan.execution_ms is None else f'{s.plan.execution_ms:.2f}'}"
-            f"</td><td>{', '.join(h.code for h in s.hints)}</td><td>{s.error or s.note or ''}</td></tr>"
-            for s in self.statements)
-        return ("<table><tr><th>statement</th><th>top node</th><th>ms</th><th>hints</th>"
-                f"<th>notes</th></tr>{rows}</table>")
+        from workbench.display import html_table
+
+        return (f"<p><b>Plans</b> of {len(self.statements)} statements (PostgreSQL "
+                f"{self.server_version or '?'}); <code>capture.get(name)</code> shows one in the "
+                "plan viewer.</p>"
+                + html_table(["statement", "top node", "ms", "hints", "notes"], self._rows()))
 
 
 def load_plans(folder: str | Path) -> PlanCapture:
@@ -175,8 +214,10 @@ def explain(
     conn: psycopg.Connection[Any], sql: str, *, name: str = "statement",
     params: dict[str, Any] | None = None, analyze: bool = True, timing: bool = True,
     allow_writes: bool = False, statement_timeout_ms: int = 10_000, generic: bool = False,
+    sql_params: dict[str, Any] | None = None,
 ) -> StatementPlan:
-    """EXPLAIN one (already bound) statement; errors are returned, not raised."""
+    """EXPLAIN one statement, already bound or with ``%(name)s`` placeholders that psycopg binds
+    from ``sql_params`` (server-side); errors are returned, not raised."""
     result = StatementPlan(name, sql, dict(params or {}))
     from workbench.loader import split_statements
 
@@ -206,12 +247,12 @@ def explain(
         result.note = "generic plan (no parameter values)"
     try:
         result.plan = parse_plan(_explain_raw(conn, text, do_analyze, timing, statement_timeout_ms,
-                                              generic, read_only=kind == "read"))
+                                              generic, sql_params, read_only=kind == "read"))
     except psycopg.errors.QueryCanceled:
         result.note = f"statement timeout of {statement_timeout_ms} ms hit: estimated plan only"
         try:
             result.plan = parse_plan(_explain_raw(conn, text, False, timing, statement_timeout_ms,
-                                                  generic))
+                                                  generic, sql_params))
         except psycopg.Error as exc:
             result.error = _first_line(exc)
     except psycopg.Error as exc:
@@ -222,7 +263,8 @@ def explain(
 
 
 def _explain_raw(conn: psycopg.Connection[Any], text: str, analyze: bool, timing: bool,
-                 timeout_ms: int, generic: bool, read_only: bool = True) -> Any:
+                 timeout_ms: int, generic: bool, sql_params: dict[str, Any] | None = None,
+                 read_only: bool = True) -> Any:
     version = int(conn.info.server_version)
     options = ["FORMAT JSON", "VERBOSE"]
     if analyze:
@@ -237,7 +279,8 @@ def _explain_raw(conn: psycopg.Connection[Any], text: str, analyze: bool, timing
             return explain_generic(conn, text, options)
         # A binary cursor uses the extended protocol: one statement, never a stacked second.
         with conn.cursor(binary=True) as cur:
-            row = cur.execute(f"EXPLAIN ({', '.join(options)}) {text}").fetchone()  # type: ignore[arg-type]
+            row = cur.execute(f"EXPLAIN ({', '.join(options)}) {text}",  # type: ignore[arg-type]
+                              sql_params).fetchone()
     return row[0] if row else None
 
 
@@ -247,7 +290,10 @@ def explain_generic(conn: psycopg.Connection[Any], text: str, options: list[str]
     with a forced generic plan executed with NULL parameters (EXPLAIN only, never run)."""
     opts = [o for o in (options or ["FORMAT JSON"]) if o not in ("ANALYZE", "BUFFERS", "WAL")]
     if int(conn.info.server_version) >= 160000:
-        row = conn.execute(f"EXPLAIN ({', '.join([*opts, 'GENERIC_PLAN'])}) {text}").fetchone()  # type: ignore[arg-type]
+        # prepare=False: psycopg prepares a query it sees often, and a prepared statement with
+        # $n would then want parameters
+        row = conn.execute(f"EXPLAIN ({', '.join([*opts, 'GENERIC_PLAN'])}) {text}",  # type: ignore[arg-type]
+                           prepare=False).fetchone()
         return row[0] if row else None
     count = len(set(re.findall(r"\$(\d+)", text)))
     conn.execute("SET plan_cache_mode = force_generic_plan")

@@ -39,6 +39,30 @@ class PlanDiff:
         """Plain JSON form."""
         return asdict(self)
 
+    def _rows(self) -> list[list[Any]]:
+        return [[n.before or "", n.after or "", "; ".join(n.changes)] for n in self.nodes
+                if n.changes]
+
+    def __repr__(self) -> str:
+        return f"<PlanDiff {self.verdict}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty, text_table
+
+        rows = self._rows()
+        pretty(printer, cycle, self.verdict + ("\n" + text_table(["before", "after", "changes"], rows)
+                                               if rows else ""))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from workbench.display import html_table
+
+        rows = self._rows()
+        return (f"<p><b>Plan diff</b>: {html.escape(self.verdict)}</p>"
+                + (html_table(["before", "after", "changes"], rows) if rows
+                   else "<p>No node changed.</p>"))
+
 
 def diff_plans(before: Plan, after: Plan) -> PlanDiff:
     """Compare two plans of one statement (works on saved plans, no database needed)."""

@@ -1,8 +1,9 @@
-"""EXPLAIN (FORMAT JSON) as a typed tree, with the derived figures a tuner needs.
+"""EXPLAIN output as a typed tree, with the derived figures a tuner needs.
 
 Reads plans of PostgreSQL 13 to 18 (with or without ANALYZE, COSTS, BUFFERS; PG 17's SERIALIZE
-and MEMORY sections, PG 18's ``Disabled`` and ``Index Searches``); unknown keys are kept in
-``extra``.
+and MEMORY sections, PG 18's ``Disabled`` and ``Index Searches``) in JSON or in the text format
+people paste from psql (read by :mod:`workbench.plans.text` into the same JSON document); unknown
+keys are kept in the node's raw document.
 
 Exclusive (self) time: a node's ``Actual Total Time`` is per loop, so its whole time is
 ``total × loops``; inside a parallel section (under Gather / Gather Merge) that sum runs over all
@@ -29,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.plans.text import looks_like_text_plan, text_to_document
 
 _KNOWN = {
     "Node Type", "Plans", "Parent Relationship", "Subplan Name", "CTE Name", "Relation Name",
@@ -128,13 +130,18 @@ class PlanNode:
             yield from child.walk()
 
 
-@dataclass
+@dataclass(repr=False)
 class Plan:
-    """A parsed plan: the tree, timings, settings and the raw document."""
+    """A parsed plan: the tree, timings, settings and the raw document.
+
+    In a notebook it shows as PEV2's interactive viewer beside the workbench's hints, with a
+    static table as fallback; ``repr`` is one line and IPython's pretty printer the text tree.
+    """
 
     root: PlanNode
     raw: dict[str, Any]
     nodes: list[PlanNode]
+    source_format: str = "json"  # "text" when read from EXPLAIN's text format
 
     @property
     def analyzed(self) -> bool:
@@ -207,20 +214,37 @@ class Plan:
 
         return plan_text(self)
 
-    def _repr_html_(self) -> str:
-        from workbench.plans.render import plan_html
+    def __repr__(self) -> str:
+        timing = f", execution {self.execution_ms:.3f} ms" if self.execution_ms is not None else (
+            f", cost {self.total_cost:g}" if self.total_cost is not None else "")
+        return f"<Plan {self.root.label}: {len(self.nodes)} nodes{timing}>"
 
-        return plan_html(self)
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import pretty
+
+        pretty(printer, cycle, self.text())
+
+    def _repr_html_(self) -> str:
+        from workbench.plans.viewer import notebook_plan_html
+
+        return notebook_plan_html(self)
 
 
 def parse_plan(document: str | bytes | list[Any] | dict[str, Any]) -> Plan:
-    """Parse EXPLAIN (FORMAT JSON) output: text, the list PostgreSQL prints, or its first item.
+    """Parse EXPLAIN output: JSON (as text, the list PostgreSQL prints, or its first item), or the
+    text format, with or without psql's frames and wrapping.
 
     >>> parse_plan('[{"Plan": {"Node Type": "Result", "Total Cost": 0.01}}]').root.label
     'Result'
+    >>> parse_plan("Seq Scan on t  (cost=0.00..35.50 rows=2550 width=4)").root.label
+    'Seq Scan on t'
     """
     data: Any = document
-    if isinstance(document, (str, bytes)):
+    if isinstance(document, bytes):
+        document = document.decode("utf-8", errors="replace")
+    if isinstance(document, str) and looks_like_text_plan(document):
+        return _from_document(text_to_document(document), "text")
+    if isinstance(document, str):
         try:
             data = json.loads(document)
         except json.JSONDecodeError as exc:
@@ -234,9 +258,13 @@ def parse_plan(document: str | bytes | list[Any] | dict[str, Any]) -> Plan:
             or "Node Type" not in data["Plan"]:
         raise WorkbenchError("not an EXPLAIN (FORMAT JSON) plan: no Plan with a Node Type",
                              "pass the output of EXPLAIN (FORMAT JSON)")
+    return _from_document(data, "json")
+
+
+def _from_document(data: dict[str, Any], source_format: str) -> Plan:
     nodes: list[PlanNode] = []
     root = _build(data["Plan"], None, 0, nodes, 1)
-    plan = Plan(root, data, nodes)
+    plan = Plan(root, data, nodes, source_format)
     if plan.analyzed:
         _attribute_time(plan)
     _attribute_buffers(root)
@@ -244,7 +272,7 @@ def parse_plan(document: str | bytes | list[Any] | dict[str, Any]) -> Plan:
 
 
 def load_plan(path: str | Path) -> Plan:
-    """A plan from a file of EXPLAIN JSON."""
+    """A plan from a file of EXPLAIN output (JSON or text)."""
     try:
         return parse_plan(Path(path).read_text())
     except OSError as exc:
