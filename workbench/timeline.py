@@ -329,7 +329,8 @@ def _host_frame(samples: list[Any]) -> pd.DataFrame:
     readings = [(s.t, s.host) for s in samples if s.host is not None]
     rows = [{"t": t1, "dt": round(t1 - t0, 3), **host_rates(h0, h1)}
             for (t0, h0), (t1, h1) in zip(readings, readings[1:], strict=False)]
-    return pd.DataFrame(rows, columns=["t", "dt", *HOST_COLUMNS])
+    # float throughout: an await with no I/O is NaN in memory as after a reload, not None
+    return pd.DataFrame(rows, columns=["t", "dt", *HOST_COLUMNS]).astype("float64")
 
 
 def _read_log(watcher: TimelineWatcher, timeline: Timeline, statements: pd.DataFrame | None
