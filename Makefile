@@ -35,7 +35,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check workbench tests
 
 bench: $(STAMP) os-packages
-	@status=0; for b in bench/bench_load.py bench/bench_runs.py bench/bench_advisor.py; do \
+	@status=0; for b in bench/bench_load.py bench/bench_runs.py bench/bench_advisor.py \
+	    bench/bench_timeline.py; do \
 	  echo "== $$b"; $(BIN)/python "$$b" || status=1; done; \
 	  $(BIN)/workbench server stop >/dev/null; exit $$status
 

@@ -26,6 +26,9 @@ def test_every_command_is_in_the_readme(command: str) -> None:
       "budget_mb": "budget_mb", "clients": "clients", "duration_s": "duration"}),
     ("sweep", "workbench.sweeps:sweep", {"repeat": "repeat", "warmup": "warmup",
                                          "p99_factor": "p99_factor"}),
+    ("run", "workbench.runs:RunOptions", {"timeline_interval": "timeline_interval",
+                                          "log_plans_over": "log_plans_over_ms",
+                                          "server_log": "server_log"}),
 ])
 def test_cli_defaults_are_the_librarys(command: str, function: str, options: dict) -> None:
     import importlib

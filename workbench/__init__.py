@@ -46,6 +46,8 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "Target": "workbench.target",
     "resolve_target": "workbench.target",
     "load_run": "workbench.runs",
+    "Timeline": "workbench.timeline",
+    "top_statements": "workbench.timeline",
     "explain_workload": "workbench.plans",
     "parse_plan": "workbench.plans",
     "diff_plans": "workbench.plans",

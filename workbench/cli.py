@@ -194,12 +194,16 @@ def _run(args: argparse.Namespace) -> int:
         protocol=args.protocol, max_tries=args.max_tries, failures_detailed=args.failures_detailed,
         random_seed=args.random_seed, warmup=args.warmup, sampling_rate=args.sampling_rate,
         defines=_defines(args.define or []), connect_each_transaction=args.connect,
+        timeline_interval=None if args.no_timeline else args.timeline_interval,
+        log_plans_over_ms=args.log_plans_over, server_log=args.server_log,
     )
     run = run_workload(args.target, scripts=args.script, builtin=args.builtin, options=options,
                        database=opt(args, "database"), dsn=opt(args, "dsn"), via=args.via,
                        pool_size=args.pool_size, out=args.out, progress=not opt(args, "json"),
                        keep_logs=args.keep_logs)
     summary = run.to_json()
+    for what, why in ((run.manifest.get("timeline") or {}).get("missing") or {}).items():
+        print(f"workbench: note: timeline: {what}: {redact(why)}", file=sys.stderr)
 
     def text() -> str:
         lat = summary["latency_ms"]
@@ -218,6 +222,11 @@ def _run(args: argparse.Namespace) -> int:
                          f"clients waiting, longest wait {pool.get('maxwait_ms')} ms")
         if summary.get("connection_ms") is not None:
             lines.append(f"  average connection time {summary['connection_ms']} ms")
+        if run.timeline is not None:
+            watched = run.timeline
+            lines.append(f"  timeline every {watched.interval:g} s: {len(watched.server)} "
+                         f"intervals, {len(watched.plan_documents)} logged plan(s), "
+                         f"{len(watched.lock_waits)} lock wait message(s) (in timeline/)")
         if summary.get("sustained") is False:
             lines.append(f"  the rate of {summary['rate']:g} tps was not sustained")
         if run.manifest.get("reason"):
@@ -707,6 +716,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="pgbench variable")
     run.add_argument("--out", help="run folder (default runs/<dataset>-<timestamp>)")
     run.add_argument("--keep-logs", action="store_true", help="also keep pgbench's raw logs")
+    run.add_argument("--timeline-interval", type=_positive, default=1.0, metavar="SECONDS",
+                     help="sample the server, the statements and the host every SECONDS on the "
+                          "run's time axis, saved in the run folder's timeline/ (default 1)")
+    run.add_argument("--no-timeline", action="store_true", help="do not watch the run")
+    run.add_argument("--log-plans-over", type=_nonnegative, metavar="MS",
+                     help="lower auto_explain's threshold to MS for the run's own sessions "
+                          "(PGOPTIONS; default: the server's, 10 s on the embedded one): their "
+                          "JSON plans are read from the server log into the timeline")
+    run.add_argument("--server-log", metavar="PATH",
+                     help="the server's log file, for a server that is not the embedded one "
+                          "(plans and lock waits); the embedded server's is found by itself")
     _route_options(run)
     run.set_defaults(handler=_run)
 

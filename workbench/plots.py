@@ -10,6 +10,7 @@ colour-blind-safe pair.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -352,3 +353,274 @@ def trend(frame: pd.DataFrame, metric: str = "tps") -> Figure:
     ax.set_ylabel(metric + (" (tps)" if metric == "tps" else " (ms)"))
     ax.set_title(f"{metric} across results")
     return fig
+
+
+# -- the run dashboard: one time axis for everything the timeline holds --------------------------
+
+WAIT_COLORS = {"CPU": "#009E73", "IO": "#E69F00", "Lock": "#D55E00", "LWLock": "#CC79A7",
+               "IPC": "#56B4E9", "Client": "#999999", "Timeout": "#F0E442", "BufferPin": "#000000",
+               "Activity": "#DDDDDD", "Extension": "#0072B2", "idle in transaction": "#882255"}
+DASHBOARD_PANELS = ("throughput and p95 latency", "top statements' execution time",
+                    "sessions by wait event", "checkpoints, WAL and buffers written",
+                    "host CPU and disk")
+
+
+def dashboard(run: Any, phases: list[dict[str, Any]] | None = None, top: int = 5,
+              title: str | None = None) -> Figure:
+    """A run on one time axis, in stacked panels: throughput and p95 latency; the top
+    statements' execution time; sessions by wait event; checkpoints, WAL and buffers written;
+    host CPU and disk. ``phases`` (``{"label", "start", "end"}``, epoch seconds: an index build,
+    a migration's apply and undo) are shaded on every panel. A series the run could not observe
+    leaves its panel empty with the reason.
+
+    >>> fig = dashboard(load_run("runs/shop-20261127-101500"))     # doctest: +SKIP
+    """
+    timeline = getattr(run, "timeline", None)
+    fig = Figure(figsize=(10, 12), layout="constrained")
+    axes = fig.subplots(len(DASHBOARD_PANELS), 1, sharex=True)
+    origin = float(timeline.meta.get("origin") or 0) if timeline else _first_start(run)
+    _panel_throughput(axes[0], run, origin)
+    if timeline is None:
+        for ax in axes[1:]:
+            _not_observed(ax, "the run was not watched (no timeline)")
+    else:
+        _panel_statements(axes[1], timeline, top)
+        _panel_sessions(axes[2], timeline)
+        _panel_server(axes[3], timeline)
+        _panel_host(axes[4], timeline)
+    _shade_phases(axes, phases or [], origin, _run_seconds(run, timeline))
+    axes[-1].set_xlabel("seconds since the measured run started")
+    fig.suptitle(title or f"Run {Path(str(run.out)).name}: what the server, the statements and "
+                 "the host did (grey: phases)")
+    return fig
+
+
+def dashboard_summary(run: Any, phases: list[dict[str, Any]] | None = None) -> str:
+    """The dashboard's panels and where their data came from (stable text: no figures)."""
+    timeline = getattr(run, "timeline", None)
+    if timeline is None:
+        return "dashboard: throughput and p95 latency only (the run was not watched)"
+    sessions = "pg_wait_sampling" if "pg_wait_sampling" in str(
+        timeline.meta.get("sources", {}).get("sessions", "")) else "pg_stat_activity"
+    held = {"top statements' execution time": not timeline.statements.empty,
+            "sessions by wait event": not timeline.sessions.empty,
+            "checkpoints, WAL and buffers written": not timeline.server.empty,
+            "host CPU and disk": not timeline.host.empty}
+    lines = ["dashboard panels: throughput and p95 latency; " + "; ".join(
+        name + (f" ({sessions})" if name.startswith("sessions") else "")
+        for name, ok in held.items() if ok)]
+    if phases:
+        origin = float(timeline.meta.get("origin") or 0)
+        seconds = _run_seconds(run, timeline)
+        inside = [p for p in phases if float(p["end"]) > origin
+                  and float(p["start"]) < origin + seconds]
+        outside = [p for p in phases if p not in inside]
+        if inside:
+            lines.append("phases shaded: " + ", ".join(str(p.get("label")) for p in inside))
+        if outside:
+            lines.append("phases outside the run (noted): "
+                         + ", ".join(str(p.get("label")) for p in outside))
+    return "\n".join(lines)
+
+
+def _run_seconds(run: Any, timeline: Any) -> float:
+    """How long the measured run lasted, on its own axis."""
+    ends = [float(run.progress["t"].max()) if not run.progress.empty else 0.0]
+    if timeline is not None and not timeline.server.empty:
+        ends.append(float(timeline.server["t"].max()))
+    return max(ends)
+
+
+def _shade_phases(axes: Any, phases: list[dict[str, Any]], origin: float, seconds: float
+                  ) -> None:
+    """Shade each phase where it overlaps the run; one that happened outside it (an index
+    built on the copy before the run's warm-up) is named in a note instead."""
+    notes = []
+    for span in phases:
+        start, end = float(span["start"]) - origin, float(span["end"]) - origin
+        label = str(span.get("label", ""))
+        if end <= 0 or start >= seconds:
+            where = f"ended {-end:.1f} s before" if end <= 0 else f"began {start - seconds:.1f} " \
+                "s after"
+            notes.append(f"{label}: {end - start:.1f} s, {where} this run")
+            continue
+        start, end = max(start, 0.0), min(end, seconds)
+        for ax in axes:
+            ax.axvspan(start, end, color=BUILD_COLOR, alpha=0.25, zorder=0)
+            for edge in (start, end):  # visible above stacked areas too
+                ax.axvline(edge, color="#555555", linestyle=":", linewidth=0.9, zorder=5)
+        axes[0].annotate(label, (start, 1.0), xycoords=("data", "axes fraction"), va="top",
+                         fontsize=8)
+    if notes:
+        axes[0].text(0.5, 0.02, "; ".join(notes), transform=axes[0].transAxes, ha="center",
+                     va="bottom", fontsize=7, color="#555555")
+
+
+def _first_start(run: Any) -> float:
+    frame = run.transactions
+    return float(frame["start"].min()) if not frame.empty else 0.0
+
+
+def _whole(frame: pd.DataFrame, timeline: Any) -> pd.DataFrame:
+    """Rows of full intervals only: the last sample, taken as pgbench exits, covers a sliver of
+    a second whose rates would be noise."""
+    if frame.empty or "dt" not in frame:
+        return frame
+    return frame[frame["dt"] >= timeline.interval / 4]
+
+
+def _stack(ax: Any, table: pd.DataFrame, columns: list[str], dt: pd.Series, colors: list[str],
+           labels: list[str] | None = None) -> None:
+    """Stacked areas where each row covers (t - dt, t]: the first interval starts at its own
+    start, not at the first sample."""
+    if table.empty:
+        return
+    first = float(table.index[0]) - float(dt.get(table.index[0], 0) or 0)
+    x = np.concatenate([[first], table.index.to_numpy(float)])
+    y = np.vstack([table[columns].iloc[[0]].to_numpy(), table[columns].to_numpy()]).T
+    ax.stackplot(x, y, labels=labels or columns, colors=colors, step="pre")
+
+
+def _steps(ax: Any, t: pd.Series, y: pd.Series, dt: pd.Series | float = 1.0, **style: Any
+           ) -> None:
+    """A step line where each value covers (t - dt, t], drawn from the first interval's start."""
+    if len(t) == 0:
+        return
+    first_dt = float(dt.iloc[0]) if isinstance(dt, pd.Series) else float(dt)
+    x = np.concatenate([[float(t.iloc[0]) - first_dt], t.to_numpy(float)])
+    values = np.concatenate([[float(y.iloc[0])], y.to_numpy(float)])
+    ax.plot(x, values, drawstyle="steps-pre", **style)
+
+
+def _not_observed(ax: Any, why: str) -> None:
+    ax.text(0.5, 0.5, f"not observed: {why}", transform=ax.transAxes, ha="center",
+            va="center", fontsize=8, color="#666666", wrap=True)
+
+
+def _panel_throughput(ax: Any, run: Any, origin: float) -> None:
+    progress = run.progress
+    if progress is not None and not progress.empty:
+        _steps(ax, progress["t"], progress["tps"], color=BEFORE_COLOR, label="tps (pgbench -P)")
+        failed = progress[progress["failed"] > 0] if "failed" in progress else progress.iloc[:0]
+        if not failed.empty:
+            ax.plot(failed["t"], failed["tps"], "x", color=AFTER_COLOR, label="failures")
+    ax.set_ylabel("tps")
+    ok = run.transactions[run.transactions["status"].astype(str) == "ok"] \
+        if not run.transactions.empty else run.transactions
+    if not ok.empty:
+        second = np.ceil(ok["end"] - origin)
+        p95 = ok.groupby(second)["latency_ms"].quantile(0.95)
+        right = ax.twinx()
+        _steps(right, p95.index.to_series(), p95, color=AFTER_COLOR, label="p95 latency")
+        right.set_ylabel("p95 ms")
+        right.set_ylim(bottom=0)
+        right.legend(loc="lower right", fontsize=7)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="lower left", fontsize=7)
+    ax.set_title("Throughput and p95 latency (per second)", fontsize=9)
+
+
+def _panel_statements(ax: Any, timeline: Any, top: int) -> None:
+    frame = timeline.statements
+    ax.set_title("Top statements: execution time per second (seconds of execution per "
+                 "second = sessions executing)", fontsize=9)
+    if frame.empty:
+        _not_observed(ax, timeline.missing.get("statements", "no statement ran"))
+        return
+    frame = _whole(frame, timeline)
+    frame = frame.assign(busy=frame["total_ms"] / 1000 / frame["dt"])
+    order = frame.groupby("statement")["total_ms"].sum().sort_values(ascending=False)
+    names = [n for n in order.index if not str(n).startswith("other")][:top]
+    shown = frame.assign(statement=frame["statement"].where(frame["statement"].isin(names),
+                                                            "other"))
+    table = shown.pivot_table(index="t", columns="statement", values="busy", aggfunc="sum",
+                              fill_value=0)
+    columns = [n for n in names if n in table.columns] + \
+        (["other"] if "other" in table.columns else [])
+    colors = [SERIES_COLORS[i % len(SERIES_COLORS)] for i in range(len(columns))]
+    _stack(ax, table, columns, frame.groupby("t")["dt"].first(), colors)
+    ax.set_ylabel("s/s")
+    ax.legend(loc="upper left", fontsize=7, ncol=2)
+
+
+def _panel_sessions(ax: Any, timeline: Any) -> None:
+    frame = timeline.sessions
+    ax.set_title("Average active sessions by wait event type", fontsize=9)
+    if frame.empty:
+        _not_observed(ax, "no session was sampled")
+        return
+    dt = timeline.server.set_index("t")["dt"] if not timeline.server.empty else pd.Series()
+    frame = frame[frame["t"].map(dt).fillna(timeline.interval) >= timeline.interval / 4]
+    activity = frame[frame["source"] == "pg_stat_activity"]
+    waits = frame[frame["source"] == "pg_wait_sampling"]
+    kind = activity["wait_event_type"].astype("object").where(
+        activity["wait_event_type"].notna(), "").astype(str)
+    if waits.empty:
+        active = activity.assign(kind=kind.replace("", "CPU"))
+        active = active[(active["state"] == "active")
+                        | (active["state"] == "idle in transaction")]
+        active.loc[active["state"] == "idle in transaction", "kind"] = "idle in transaction"
+    else:  # waits sampled in the server; CPU: active sessions seen with no wait event
+        cpu = activity[(activity["state"] == "active") & (kind == "")].assign(kind="CPU")
+        active = pd.concat([cpu, waits.assign(kind=waits["wait_event_type"].astype(str))])
+        active = active[active["kind"] != "Client"]  # waiting for pgbench: idle time
+    if active.empty:
+        _not_observed(ax, "no active session was sampled")
+        return
+    table = active.pivot_table(index="t", columns="kind", values="sessions", aggfunc="sum",
+                               fill_value=0)
+    columns = sorted(table.columns, key=lambda k: (k != "CPU", k))
+    _stack(ax, table, columns, dt, [WAIT_COLORS.get(k, "#777777") for k in columns])
+    ax.set_ylabel("sessions")
+    ax.legend(loc="upper left", fontsize=7, ncol=4)
+
+
+def _panel_server(ax: Any, timeline: Any) -> None:
+    frame = timeline.server
+    ax.set_title("WAL, buffers written and checkpoints (red: requested, dashed: timed)",
+                 fontsize=9)
+    if frame.empty:
+        _not_observed(ax, timeline.missing.get("server", "no sample"))
+        return
+    checkpoints = frame
+    frame = _whole(frame, timeline)
+    _steps(ax, frame["t"], frame["wal_bytes"] / frame["dt"] / 2**20, frame["dt"],
+           color=BEFORE_COLOR, label="WAL MB/s")
+    ax.set_ylabel("WAL MB/s")
+    ax.set_ylim(bottom=0)
+    right = ax.twinx()
+    for column, color in (("buffers_checkpoint", AFTER_COLOR), ("buffers_clean", HIT_COLOR),
+                          ("buffers_backend", READ_COLOR)):
+        _steps(right, frame["t"], frame[column] / frame["dt"], frame["dt"], color=color,
+               linewidth=0.9, label=column.replace("buffers_", "written by "))
+    right.set_ylabel("buffers/s")
+    right.set_ylim(bottom=0)
+    right.legend(loc="upper right", fontsize=7)
+    for column, style in (("checkpoints_req", "-"), ("checkpoints_timed", "--")):
+        for _, row in checkpoints[checkpoints[column] > 0].iterrows():
+            ax.axvspan(row["t"] - row["dt"], row["t"], color="#D55E00", alpha=0.15,
+                       linestyle=style)
+            ax.axvline(row["t"], color="#D55E00", linestyle=style, linewidth=1.2)
+    ax.legend(loc="upper left", fontsize=7)
+
+
+def _panel_host(ax: Any, timeline: Any) -> None:
+    frame = timeline.host
+    ax.set_title("Host: CPU (stacked %) and disk MB/s", fontsize=9)
+    if frame.empty:
+        _not_observed(ax, timeline.missing.get("host", "no sample"))
+        return
+    frame = _whole(frame, timeline)
+    columns = ["cpu_user_pct", "cpu_system_pct", "cpu_iowait_pct", "cpu_steal_pct"]
+    _stack(ax, frame.set_index("t"), columns, frame.set_index("t")["dt"],
+           [HIT_COLOR, BEFORE_COLOR, READ_COLOR, "#CC79A7"], [c[4:-4] for c in columns])
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("CPU %")
+    ax.legend(loc="upper left", fontsize=7, ncol=4)
+    right = ax.twinx()
+    for column, style in (("disk_read_bytes_s", ":"), ("disk_write_bytes_s", "-")):
+        _steps(right, frame["t"], frame[column] / 2**20, frame["dt"], color="#000000",
+               linestyle=style, linewidth=0.9, label=column[5:-8] + " MB/s")
+    right.set_ylabel("disk MB/s")
+    right.set_ylim(bottom=0)
+    right.legend(loc="upper right", fontsize=7)

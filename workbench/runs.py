@@ -45,8 +45,10 @@ from workbench.pgbench_output import Summary, parse_progress, parse_summary
 from workbench.scripts import read_script
 from workbench.stats import StatsDelta, WaitSampler, map_statements, snapshot
 from workbench.target import Target, resolve_target
+from workbench.timeline import Timeline, load_timeline
 from workbench.tools import pgbench_path, server_version, tool_version
 from workbench.txlog import percentile_intervals, read_logs, summarize_block
+from workbench.watcher import DEFAULT_INTERVAL, TimelineWatcher, check_interval
 
 BUILTINS = ("tpcb-like", "simple-update", "select-only")
 PROTOCOLS = ("simple", "extended", "prepared")
@@ -99,6 +101,12 @@ class RunOptions:
     progress_interval: int = 1
     connect_each_transaction: bool = False  # pgbench -C: a new connection per transaction
     defines: dict[str, str] = field(default_factory=dict)
+    # The run's timeline (workbench.timeline): sampled every this many seconds, None: not watched;
+    # auto_explain's threshold for the run's own sessions (None: the server's); a server log path
+    # for a server that is not the embedded one.
+    timeline_interval: float | None = DEFAULT_INTERVAL
+    log_plans_over_ms: float | None = None
+    server_log: str | None = None
 
     def validate(self) -> None:
         """Clear errors for options pgbench would reject or that make no sense together."""
@@ -136,6 +144,13 @@ class RunOptions:
             if not re.fullmatch(r"[A-Za-z_]\w*", key):
                 raise WorkbenchError(f"-D {key}=...: {key!r} is not a variable name",
                                      "write -D name=value")
+        if self.timeline_interval is not None:
+            check_interval(self.timeline_interval)
+        if self.log_plans_over_ms is not None and not (
+                isinstance(self.log_plans_over_ms, int | float) and self.log_plans_over_ms >= 0
+                and math.isfinite(self.log_plans_over_ms)):
+            raise WorkbenchError(f"--log-plans-over must be milliseconds >= 0, got "
+                                 f"{self.log_plans_over_ms!r}", "e.g. --log-plans-over 50")
 
 
 def _whole(option: str, value: Any, *, minimum: int, unit: str = "") -> None:
@@ -166,6 +181,7 @@ class Run:
     waits: pd.DataFrame
     locks: pd.DataFrame
     pools: pd.DataFrame = field(default_factory=pd.DataFrame)
+    timeline: Timeline | None = None  # what the server, statements and host did, per interval
 
     @property
     def status(self) -> str:
@@ -179,8 +195,10 @@ class Run:
 
     def to_json(self) -> dict[str, Any]:
         """The ``workbench run --json`` document."""
+        from workbench.timeline import to_json
+
         return {"out": str(self.out), "status": self.status, "reason": self.manifest.get("reason"),
-                **self.summary}
+                **self.summary, "timeline": to_json(self.timeline) if self.timeline else None}
 
     def __repr__(self) -> str:
         lat = self.summary.get("latency_ms") or {}
@@ -259,12 +277,16 @@ def run_workload(
                              sampling_rate=sampling)
         with connect(where.dsn) as conn:
             before = snapshot(conn)
+        watcher = _watcher(where, opts)
         started = time.time()
         sampler = WaitSampler(where.dsn, sample_waits).start() if sample_waits else None
         pools = _pool_sampler(where)
         try:
-            code, stdout, stderr, progress_rows = _execute(argv, env, opts, progress)
+            code, stdout, stderr, progress_rows = _execute(
+                argv, watcher.client_env(env) if watcher else env, opts, progress)
         finally:
+            if watcher:
+                watcher.stop()
             if sampler:
                 sampler.stop()
             if pools:
@@ -292,7 +314,7 @@ def run_workload(
         # Below the offered rate the schedule lag grows without bound: say so.
         summary["rate"] = opts.rate
         summary["sustained"] = bool(summary["tps"] and summary["tps"] >= SUSTAINED * opts.rate)
-    if "statements" in stats.frames and dataset:
+    if "statements" in stats.frames:
         workload = _workload_sql(mix)
         mapped = map_statements(stats.frames["statements"], [(s, i, q) for s, i, q, _ in workload])
         names = {(s, i): n for s, i, _, n in workload}
@@ -301,6 +323,8 @@ def run_workload(
         stats.frames["statements"] = mapped
     progress_frame = pd.DataFrame(progress_rows, columns=["t", "tps", "latency_ms", "stddev_ms",
                                                           "lag_ms", "failed", "skipped"])
+    timeline = watcher.finish(progress_frame, stats.frames.get("statements")) if watcher \
+        else None
     waits = sampler.frame() if sampler else pd.DataFrame()
     locks = sampler.lock_frame() if sampler else pd.DataFrame()
     if pools:
@@ -320,18 +344,31 @@ def run_workload(
         "warmup_s": opts.warmup, "stats_missing": stats.missing, "stats_resets": stats.resets,
         "waits_error": sampler.error if sampler else None,
         "pool_error": pools.error if pools else None,
+        "timeline": timeline.meta if timeline else None,
     }
     with result_folder(folder, kind="run") as staged:
         staged.manifest.update(manifest)
         _save(staged.path, summary, frame, progress_frame, stats, waits, locks, stdout, stderr)
         if pools:
             pools.frame().to_csv(staged.path / "pools.csv", index=False)
+        if timeline:
+            timeline.save(staged.path / "timeline")
         if raw_logs:
             (staged.path / "logs").mkdir()
             for file_name, content in raw_logs.items():
                 (staged.path / "logs" / file_name).write_bytes(content)
     return Run(folder, read_manifest(folder), summary, frame, progress_frame, stats, waits, locks,
-               pools.frame() if pools else pd.DataFrame())
+               pools.frame() if pools else pd.DataFrame(), timeline)
+
+
+def _watcher(where: Target, opts: RunOptions) -> TimelineWatcher | None:
+    """The run's timeline watcher (:mod:`workbench.watcher`), started: direct to the server even
+    when the clients go through a pooler."""
+    if opts.timeline_interval is None:
+        return None
+    return TimelineWatcher(where.dsn, interval=opts.timeline_interval,
+                           server_log=opts.server_log, plans_over_ms=opts.log_plans_over_ms,
+                           direct=where.clients == where.dsn or where.route == "tcp").start()
 
 
 def _pool_sampler(where: Target) -> Any:
@@ -433,9 +470,10 @@ def load_run(folder: str | Path) -> Run:
         raise WorkbenchError(f"{folder}/transactions.parquet cannot be read: "
                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                              "the run folder is damaged: run the workload again") from None
-    return Run(folder, manifest, summary, frame, _csv(folder / "progress.csv"),
-               StatsDelta.load(folder / "stats"), _csv(folder / "waits.csv"),
-               _csv(folder / "locks.csv"), _csv(folder / "pools.csv"))
+    progress = _csv(folder / "progress.csv")
+    return Run(folder, manifest, summary, frame, progress, StatsDelta.load(folder / "stats"),
+               _csv(folder / "waits.csv"), _csv(folder / "locks.csv"), _csv(folder / "pools.csv"),
+               load_timeline(folder, manifest, progress))
 
 
 def build_command(bench: Path, opts: RunOptions, mix: list[ScriptRef], defines: dict[str, str],

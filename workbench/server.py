@@ -60,12 +60,20 @@ MEASUREMENT_SETTINGS: dict[str, tuple[str, str]] = {
         "only pathological statements are logged, so auto_explain adds no noise to normal runs",
     ),
     "auto_explain.log_format": ("json", "logged plans can be parsed by workbench.plans"),
+    "auto_explain.log_verbose": (
+        "on", "a logged plan carries its Query Identifier: the run timeline joins it to "
+        "pg_stat_statements (only plans over log_min_duration are logged at all)",
+    ),
     "jit": ("off", "JIT compile time adds noise to short OLTP statements and their plans"),
     "shared_buffers": ("256MB", "a realistic cache for scale-1 datasets (default 128MB)"),
     "max_connections": ("200", "room for pgbench clients plus notebooks and samplers"),
     "max_wal_size": ("4GB", "avoid checkpoints forced by WAL volume in the middle of a short run"),
     "checkpoint_timeout": ("15min", "same: checkpoints are rarer than a run"),
     "log_lock_waits": ("on", "lock waits over deadlock_timeout are logged for migration rehearsals"),
+    "log_line_prefix": (
+        "'%m [%p] %q%u@%d '",
+        "the run timeline attributes logged plans and lock waits to the run's database",
+    ),
     "lc_messages": ("'C'", "stable English error messages that tests and notebooks can match"),
     "timezone": ("'UTC'", "timestamps independent of the machine's zone"),
     "listen_addresses": ("'127.0.0.1'", "loopback only: the server is private to this machine"),
@@ -216,7 +224,8 @@ class EmbeddedServer:
         )
 
     def _write_conf(self, port: int, socket_dir: Path) -> None:
-        lines = [f"{key} = {value}  # {why}" for key, (value, why) in MEASUREMENT_SETTINGS.items()]
+        settings = {**MEASUREMENT_SETTINGS, **optional_settings(self.bindir)}
+        lines = [f"{key} = {value}  # {why}" for key, (value, why) in settings.items()]
         lines += [f"port = {port}", f"unix_socket_directories = '{socket_dir}'"]
         conf = self.data_dir / "workbench.conf"
         conf.write_text("\n".join(lines) + "\n")
@@ -309,6 +318,29 @@ class EmbeddedServer:
                 f"see {self.log_path}" if self.log_path.exists() else "check the PostgreSQL binaries",
             )
         return completed
+
+
+OPTIONAL_LIBRARIES = {
+    "pg_wait_sampling": "wait events sampled in the server by query id, for the run timeline",
+}
+
+
+def optional_settings(bindir: Path) -> dict[str, tuple[str, str]]:
+    """Settings added to :data:`MEASUREMENT_SETTINGS` for these binaries: libraries such as
+    pg_wait_sampling (Debian's postgresql-15-pg-wait-sampling) preloaded when their files are
+    installed beside the server (they need shared_preload_libraries to work at all).
+
+    >>> optional_settings(Path("/nonexistent/bin"))
+    {}
+    """
+    found = [name for name in OPTIONAL_LIBRARIES
+             if any((lib / f"{name}.so").exists()
+                    for lib in (bindir.parent / "lib", bindir.parent / "lib" / "postgresql"))]
+    if not found:
+        return {}
+    value, why = MEASUREMENT_SETTINGS["shared_preload_libraries"]
+    why += "; " + "; ".join(f"{name}: {OPTIONAL_LIBRARIES[name]}" for name in found)
+    return {"shared_preload_libraries": (f"{value[:-1]},{','.join(found)}'", why)}
 
 
 def binary_version(postgres: Path) -> str:

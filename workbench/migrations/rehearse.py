@@ -59,6 +59,14 @@ class Rehearsal:
 
         return timeline([("run", self.run.transactions)], self.summary["marks"])
 
+    def dashboard(self) -> Any:
+        """The run's dashboard (:func:`workbench.plots.dashboard`) with the apply and the undo
+        shaded: what the server, the statements and the host did while the migration ran."""
+        from workbench.plots import dashboard
+
+        return dashboard(self.run, phases=self.summary["marks"],
+                         title="Rehearsal under load: the migration's apply and undo (grey)")
+
 
 def rehearse(
     folder: Path, dataset: str | Path, *, clients: int = 8, jobs: int | None = None,
