@@ -1,18 +1,28 @@
 """The experiment method proved on real runs: an A/A comparison says "no significant change", and
-a known modest regression is called "slower".
+a known regression is called "slower".
 
 Both start from shop with the indexes a tuned shop has (the dataset's planted ones) in both arms.
-The regression drops the index behind lookup_by_email (15% of the mix): its statement turns into
-a sequential scan of the customers, which costs the whole mix roughly a fifth of its throughput.
+The regression drops the index behind order_status's payment lookup (10% of the mix): that
+statement turns into a sequential scan of the payments, which was measured to cost the whole mix
+38-42% of its throughput on a quiet 2-core machine (four experiments, intervals about +-10 points).
+
+Each test may take a second experiment, and fails only if both say the wrong thing. A 95%
+interval is wrong 5% of the time by design, so one A/A experiment over three metrics would fail
+about one CI run in ten with a correct method; two in a row, about one in two hundred. A method
+with a real flaw fails both: one that ignores run-to-run variance (per-second samples, say) calls
+nearly every A/A "faster" or "slower", and one that lets the arms start from different states
+(the after arm on data the before arm wrote) shifts every A/A the same way. The regression test
+guards the other side: a method whose intervals are too wide to call a 40% loss does so twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from workbench.experiments import Variant, experiment
+from workbench.experiments import Experiment, Variant, experiment
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +33,7 @@ TUNED = Variant(indexes=[
     "CREATE INDEX t_payments_order ON payments.payments (order_id)",
     "CREATE INDEX t_products_category ON catalog.products (category, price_cents)",
 ])
-SETTINGS = {"scale": 0.2, "clients": 2, "jobs": 2, "duration": 3, "warmup": 1, "repeat": 3,
-            "progress": False}
+SETTINGS = {"scale": 0.2, "clients": 2, "jobs": 2, "duration": 3, "warmup": 1, "progress": False}
 
 
 def _verdict(comparison: dict, phase: str, metric: str, script: str | None = None) -> str:
@@ -33,25 +42,52 @@ def _verdict(comparison: dict, phase: str, metric: str, script: str | None = Non
     return f"{found['verdict']} ({found['change_pct']}% {found['ci_pct']})"
 
 
+def _twice(run: Callable[[Path], Experiment], wrong: Callable[[Experiment], list[str]],
+           tmp_path: Path) -> None:
+    """Fail only when two experiments in a row say something wrong (the list ``wrong`` returns)."""
+    found = []
+    for attempt in (1, 2):
+        exp = run(tmp_path / f"attempt-{attempt}")
+        assert exp.status == "complete"
+        found.append(wrong(exp))
+        if not found[-1]:
+            return
+    pytest.fail(f"both experiments were wrong: {found}")
+
+
 def test_an_a_a_comparison_finds_no_significant_change(server_dsn: str, tmp_path: Path) -> None:
-    exp = experiment("shop", aa=True, baseline=TUNED, dsn=server_dsn, out=tmp_path / "aa",
-                     **SETTINGS)
-    c = exp.comparison
-    assert exp.status == "complete" and c["repeats"] == 3
-    for phase, metric in (("throughput", "tps"), ("throughput", "p95"), ("latency", "p95")):
-        assert _verdict(c, phase, metric).startswith("no significant change"), \
-            (phase, metric, _verdict(c, phase, metric))
+    def wrong(exp: Experiment) -> list[str]:
+        c = exp.comparison
+        assert c["repeats"] == 3
+        return [f"{phase} {metric}: {_verdict(c, phase, metric)}"
+                for phase, metric in (("throughput", "tps"), ("throughput", "p95"),
+                                      ("latency", "p95"))
+                if not _verdict(c, phase, metric).startswith("no significant change")]
+
+    _twice(lambda out: experiment("shop", aa=True, baseline=TUNED, dsn=server_dsn, out=out,
+                                  repeat=3, **SETTINGS), wrong, tmp_path)
 
 
-def test_a_known_modest_regression_is_called_slower(server_dsn: str, tmp_path: Path) -> None:
-    exp = experiment("shop", baseline=TUNED, indexes=None,
-                     statements=["DROP INDEX accounts.t_customers_email"], dsn=server_dsn,
-                     out=tmp_path / "regression", **SETTINGS)
-    c = exp.comparison
-    assert exp.status == "complete"
-    assert _verdict(c, "throughput", "tps").startswith("slower"), _verdict(c, "throughput", "tps")
-    assert -40 < c["throughput"]["metrics"]["tps"]["change_pct"] < -5  # modest, as intended
-    # the script that lost its index: its typical (median) latency is called slower
-    assert _verdict(c, "throughput", "p50", "lookup_by_email").startswith("slower")
-    assert any(p["statement"] == "lookup_by_email" and "Seq Scan" in p["verdict"]
-               for p in c["plans_changed"])
+def test_a_known_regression_is_called_slower(server_dsn: str, tmp_path: Path) -> None:
+    def wrong(exp: Experiment) -> list[str]:
+        c = exp.comparison
+        problems = []
+        tps = _verdict(c, "throughput", "tps")
+        if not tps.startswith("slower") or \
+                not -70 < c["throughput"]["metrics"]["tps"]["change_pct"] < -15:
+            problems.append(f"throughput tps: {tps}")
+        # the script that lost its index: its typical (median) latency is called slower
+        if not _verdict(c, "throughput", "p50", "order_status").startswith("slower"):
+            problems.append(f"order_status p50: {_verdict(c, 'throughput', 'p50', 'order_status')}")
+        return problems
+
+    def run(out: Path) -> Experiment:
+        exp = experiment("shop", baseline=TUNED, indexes=None,
+                         statements=["DROP INDEX payments.t_payments_order"], dsn=server_dsn,
+                         out=out, repeat=4, latency=False, **SETTINGS)
+        # the plan change behind it is deterministic: no second chance needed
+        assert any(p["statement"].startswith("order_status") and "Seq Scan" in p["verdict"]
+                   for p in exp.comparison["plans_changed"]), exp.comparison["plans_changed"]
+        return exp
+
+    _twice(run, wrong, tmp_path)

@@ -177,9 +177,11 @@ def test_kill_9_of_the_server_during_an_experiment_saves_it_incomplete(
     indexes.write_text("CREATE INDEX f3_idx ON orders.orders (customer_id);\n")
     out = tmp_path / "exp"
     proc = _cli("experiment", "shop", "--scale", "0.05", "--indexes", str(indexes),
-                "--duration", "20", "--warmup", "0", "--repeat", "1", "--no-latency",
+                "--duration", "10", "--warmup", "0", "--repeat", "1", "--no-latency",
                 "--clients", "2", "--out", str(out), home=home)
-    _wait_for(lambda: _pgbench_running(dsn), seconds=120, what="pgbench")
+    # past the unrecorded burn-in run: the first measured run has started
+    _wait_for(lambda: any(tmp_path.glob(".exp.partial-*/runs/*throughput-before-1*"))
+              and _pgbench_running(dsn), seconds=120, what="the first measured run")
     time.sleep(2)
     _kill_server(server)
     _, err = proc.communicate(timeout=60)

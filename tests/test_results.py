@@ -19,7 +19,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory, server_dsn: str) -> Path:
     """Under one root: a fast run, and a run of the same script made slower by a sleep."""
     root = tmp_path_factory.mktemp("results")
     fast, slow = root / "fast.sql", root / "slow.sql"
-    fast.write_text("SELECT 1;\n")
+    fast.write_text("SELECT pg_sleep(0.001);\n")  # SELECT 1 can log 0 µs: no ratio
     slow.write_text("SELECT pg_sleep(0.02);\n")
     for name, script in (("base", fast), ("new", slow)):
         run_workload(script, dsn=server_dsn, clients=2, jobs=2, duration=2, warmup=0,
