@@ -1,10 +1,13 @@
 """The experiment method proved on real runs: an A/A comparison says "no significant change", and
-a known regression is called "slower".
+a known modest regression is called "slower".
 
-Both start from shop with the indexes a tuned shop has (the dataset's planted ones) in both arms.
-The regression drops the index behind order_status's payment lookup (10% of the mix): that
-statement turns into a sequential scan of the payments, which was measured to cost the whole mix
-38-42% of its throughput on a quiet 2-core machine (four experiments, intervals about +-10 points).
+Both start from shop (scale 0.1) with the indexes a tuned shop has (the dataset's planted ones) in
+both arms. The regression drops the index behind order_status's payment lookup (10% of the mix):
+that statement turns into a sequential scan of the payments, which was measured to cost the whole
+mix 21-25% of its throughput on a quiet 2-core machine (four experiments of 4 runs per arm, every
+one called slower; intervals about +-8 points). Dropping the email index instead (15% of the mix,
+-5 to -17%) was called slower in only 3 of 6 experiments of this size: a 4-run experiment of
+3-second runs cannot resolve that, and says "no significant change" as it should.
 
 Each test may take a second experiment, and fails only if both say the wrong thing. A 95%
 interval is wrong 5% of the time by design, so one A/A experiment over three metrics would fail
@@ -12,7 +15,7 @@ about one CI run in ten with a correct method; two in a row, about one in two hu
 with a real flaw fails both: one that ignores run-to-run variance (per-second samples, say) calls
 nearly every A/A "faster" or "slower", and one that lets the arms start from different states
 (the after arm on data the before arm wrote) shifts every A/A the same way. The regression test
-guards the other side: a method whose intervals are too wide to call a 40% loss does so twice.
+guards the other side: a method whose intervals are too wide to call a 20% loss does so twice.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ TUNED = Variant(indexes=[
     "CREATE INDEX t_payments_order ON payments.payments (order_id)",
     "CREATE INDEX t_products_category ON catalog.products (category, price_cents)",
 ])
-SETTINGS = {"scale": 0.2, "clients": 2, "jobs": 2, "duration": 3, "warmup": 1, "progress": False}
+SETTINGS = {"scale": 0.1, "clients": 2, "jobs": 2, "duration": 3, "warmup": 1, "progress": False}
 
 
 def _verdict(comparison: dict, phase: str, metric: str, script: str | None = None) -> str:
@@ -52,6 +55,7 @@ def _twice(run: Callable[[Path], Experiment], wrong: Callable[[Experiment], list
         found.append(wrong(exp))
         if not found[-1]:
             return
+        print(f"attempt {attempt} was wrong: {found[-1]}")  # shown by pytest -rP
     pytest.fail(f"both experiments were wrong: {found}")
 
 
@@ -68,13 +72,13 @@ def test_an_a_a_comparison_finds_no_significant_change(server_dsn: str, tmp_path
                                   repeat=3, **SETTINGS), wrong, tmp_path)
 
 
-def test_a_known_regression_is_called_slower(server_dsn: str, tmp_path: Path) -> None:
+def test_a_known_modest_regression_is_called_slower(server_dsn: str, tmp_path: Path) -> None:
     def wrong(exp: Experiment) -> list[str]:
         c = exp.comparison
         problems = []
         tps = _verdict(c, "throughput", "tps")
         if not tps.startswith("slower") or \
-                not -70 < c["throughput"]["metrics"]["tps"]["change_pct"] < -15:
+                not -40 < c["throughput"]["metrics"]["tps"]["change_pct"] < -8:
             problems.append(f"throughput tps: {tps}")
         # the script that lost its index: its typical (median) latency is called slower
         if not _verdict(c, "throughput", "p50", "order_status").startswith("slower"):
