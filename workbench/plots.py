@@ -138,6 +138,9 @@ VERDICT_COLORS = {"faster": "#009E73", "slower": "#D55E00", "no significant chan
                   "withheld": "#CC79A7"}
 
 
+VERDICT_CLIP_PCT = 500.0  # the verdict plot's right edge: a 40x change would squash the rest
+
+
 def verdicts(comparison: dict[str, Any]) -> Figure:
     """Each metric's change (after vs before, %) with its 95% interval, coloured by verdict."""
     rows = [v for v in comparison.get("verdicts", []) if v.get("change_pct") is not None]
@@ -145,16 +148,23 @@ def verdicts(comparison: dict[str, Any]) -> Figure:
     labels = [f"{v['comparison']}: {v['metric']}" for v in rows][::-1]
     for y, v in enumerate(rows[::-1]):
         color = VERDICT_COLORS.get(v["verdict"], "#999999")
-        ax.plot([v["change_pct"]], [y], "o", color=color)
+        change = v["change_pct"]
+        shown = min(change, VERDICT_CLIP_PCT)
+        # a change beyond the axis is drawn at its edge as an arrow, its value written beside it
+        ax.plot([shown], [y], ">" if change > VERDICT_CLIP_PCT else "o", color=color)
+        if change > VERDICT_CLIP_PCT:
+            ax.annotate(f"{change:+.0f}%", (shown, y), textcoords="offset points",
+                        xytext=(-8, 5), ha="right", fontsize=7, color=color)
         if v.get("ci_pct"):
-            low, high = (max(min(c, 500.0), -100.0) for c in v["ci_pct"])
+            low, high = (max(min(c, VERDICT_CLIP_PCT), -100.0) for c in v["ci_pct"])
             ax.plot([low, high], [y, y], color=color, linewidth=2)
     ax.axvline(0, color="#333333", linewidth=0.8)
     effect = comparison.get("min_effect_pct") or 0
     for edge in (-effect, effect):
         ax.axvline(edge, color="#cccccc", linestyle="--", linewidth=0.8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    ax.set_xlabel("change after vs before (%), 95% interval (clipped to [-100, +500])")
+    ax.set_xlabel(f"change after vs before (%), 95% interval (clipped to [-100, "
+                  f"+{VERDICT_CLIP_PCT:.0f}])")
     ax.set_title(f"Verdicts ({comparison.get('repeats')} runs per arm; dashed: the minimum "
                  "effect)")
     from matplotlib.lines import Line2D
