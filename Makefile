@@ -29,7 +29,7 @@ os-packages:
 
 test: $(STAMP) os-packages
 	$(BIN)/ruff check workbench tests
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check workbench tests
