@@ -9,10 +9,10 @@ one called slower; intervals about +-8 points). Dropping the email index instead
 -5 to -17%) was called slower in only 3 of 6 experiments of this size: a 4-run experiment of
 3-second runs cannot resolve that, and says "no significant change" as it should.
 
-Both run on a server of their own, started for them: on the session's shared server, holding the
-databases of every earlier test (autovacuum visiting each, a long pg_stat_statements), the same
-regression's intervals were 2.5 times as wide as on a server holding only the dataset
-(-21.6% [-43.4, 8.5] against -21.8% [-26.6, -16.7]).
+Both run on a server of their own, started for them: on the session's shared server, which holds
+what every earlier test left (databases for autovacuum to visit, a long pg_stat_statements), the
+same regression's intervals were about 2.5 times as wide as on a server holding only the dataset
+(-21.6% [-43.4, 8.5] in the suite against -21.8% [-26.6, -16.7] alone).
 
 Each test may take a second experiment, and fails only if both say the wrong thing. A 95%
 interval is wrong 5% of the time by design, so one A/A experiment over three metrics would fail
