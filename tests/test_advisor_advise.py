@@ -112,6 +112,7 @@ def test_validate_of_a_queries_file_uses_a_scratch_copy(shop18: str, tmp_path) -
     queries.write_text("SELECT id FROM accounts.customers WHERE email = 'customer7@example.com';\n")
     advice = advise(queries=queries, dsn=shop18, budget_mb=50, validate=True)
     row = advice.validation[0]
+    assert row["executions"] == [5, 5]  # a median of five each side, not one cold execution
     assert row["actual_improvement_pct"] > 50 and not row["slower"]
     with connect(shop18) as conn:
         assert not [ix for ix in existing_indexes(conn) if ix.name.startswith("wb_")]

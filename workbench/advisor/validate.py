@@ -8,7 +8,9 @@ measured throughput change. Nothing is built on the advised database (unless ``k
 
 For other workloads (``plan_check``): the indexes are built on a scratch copy of the advised
 database (or, for a database the workbench did not create, with ``allow_destructive``, on it,
-all or nothing), and the statements are re-run under EXPLAIN (ANALYZE) before and after.
+all or nothing), and the statements are re-run under EXPLAIN (ANALYZE) before and after: each
+up to EXECUTIONS times (fewer once a statement has taken EXECUTION_BUDGET_S), the execution with
+the median time standing for it, so one cold read or one descheduled moment does not decide.
 
 A ``measure`` function has the signature ``(dsn, ddls, statements, predicted, keep=...,
 allow_destructive=...) -> list of per-statement dicts`` plus a whole-mix row ``"(workload)"``.
@@ -28,6 +30,8 @@ from workbench.connect import connect
 from workbench.databases import require_owned
 
 Measure = Callable[..., list[dict[str, Any]]]
+EXECUTIONS = 5
+EXECUTION_BUDGET_S = 2.0
 
 
 def validate_advice(dsn: str, recommendations: list[Any], statements: dict[str, tuple[str, bool]],
@@ -83,7 +87,6 @@ def plan_check(dsn: str, ddls: list[str], statements: dict[str, tuple[str, bool]
     from workbench.advisor.scratch import ScratchCopy
     from workbench.databases import read_marker
     from workbench.indexes import build_all, drop_index
-    from workbench.plans.capture import explain
 
     with connect(dsn) as conn:
         owned = read_marker(conn) is not None
@@ -91,12 +94,12 @@ def plan_check(dsn: str, ddls: list[str], statements: dict[str, tuple[str, bool]
     with contextlib.ExitStack() as stack:
         where = stack.enter_context(ScratchCopy(dsn)) if owned else dsn
         with connect(where) as conn:
-            before = {n: explain(conn, text, name=n) for n, (text, generic) in statements.items()
-                      if not generic}
+            before = {n: _median_explain(conn, text, n) for n, (text, generic)
+                      in statements.items() if not generic}
         built = build_all(where, ddls, allow_destructive=allow_destructive)
         try:
             with connect(where) as conn:
-                after = {n: explain(conn, statements[n][0], name=n) for n in before}
+                after = {n: _median_explain(conn, statements[n][0], n) for n in before}
         finally:
             if not owned:
                 for index in built:
@@ -105,15 +108,33 @@ def plan_check(dsn: str, ddls: list[str], statements: dict[str, tuple[str, bool]
     if keep:
         _keep(dsn, ddls, allow_destructive)
     report = []
-    for name, b in before.items():
-        a = after[name]
+    for name, (b, b_count) in before.items():
+        a, a_count = after[name]
         tb = b.plan.execution_ms if b.plan else None
         ta = a.plan.execution_ms if a.plan else None
         actual = round(100 * (tb - ta) / tb, 1) if tb and ta is not None else None
         report.append({"name": name, "estimated_improvement_pct": predicted.get(name),
                        "before_ms": tb, "after_ms": ta, "actual_improvement_pct": actual,
+                       "executions": [b_count, a_count],
                        "slower": actual is not None and actual < 0, "kept": keep})
     return report
+
+
+def _median_explain(conn: Any, text: str, name: str) -> tuple[Any, int]:
+    """EXPLAIN (ANALYZE) ``text`` up to EXECUTIONS times: the result with the median execution
+    time and how many were taken (an error or a missing plan ends it: the first result then)."""
+    from workbench.plans.capture import explain
+
+    taken: list[Any] = []
+    spent = 0.0
+    while len(taken) < EXECUTIONS and (not taken or spent < EXECUTION_BUDGET_S):
+        result = explain(conn, text, name=name)
+        if result.plan is None or result.plan.execution_ms is None:
+            return (taken[0] if taken else result), max(len(taken), 1)
+        taken.append(result)
+        spent += result.plan.execution_ms / 1000
+    taken.sort(key=lambda r: r.plan.execution_ms)
+    return taken[len(taken) // 2], len(taken)
 
 
 def _keep(dsn: str, ddls: list[str], allow_destructive: bool) -> None:
