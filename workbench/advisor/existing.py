@@ -103,9 +103,7 @@ JOIN pg_class t ON t.oid = co.conrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_class rt ON rt.oid = co.confrelid
 JOIN pg_namespace rn ON rn.oid = rt.relnamespace
-WHERE co.contype = 'f' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'workbench')
-ORDER BY 1
-"""
+WHERE co.contype = 'f' AND """
 
 _CONSTRAINT = {"p": "PRIMARY KEY", "u": "UNIQUE constraint", "x": "EXCLUDE constraint"}
 
@@ -235,10 +233,18 @@ def existing_indexes(conn: psycopg.Connection[Any]) -> list[ExistingIndex]:
     ]
 
 
-def foreign_keys(conn: psycopg.Connection[Any]) -> list[ForeignKey]:
-    """Every foreign key of the user's schemas."""
-    return [ForeignKey(r[0], r[1], tuple(r[2]), r[3], tuple(r[4]))
-            for r in conn.execute(_FOREIGN_KEYS).fetchall()]
+def foreign_keys(conn: psycopg.Connection[Any], oids: list[int] | None = None
+                 ) -> list[ForeignKey]:
+    """Every foreign key of the user's schemas (by name), or of the tables with these ``oids``
+    (by table, then name)."""
+    if oids is None:
+        query = _FOREIGN_KEYS + ("n.nspname NOT IN ('pg_catalog', 'information_schema', "
+                                 "'workbench') ORDER BY 1")
+        rows = conn.execute(query).fetchall()
+    else:
+        rows = conn.execute(_FOREIGN_KEYS + "co.conrelid = ANY(%s) ORDER BY 2, 1",
+                            [oids]).fetchall()
+    return [ForeignKey(r[0], r[1], tuple(r[2]), r[3], tuple(r[4])) for r in rows]
 
 
 def statistics_period(conn: psycopg.Connection[Any]) -> StatisticsPeriod:

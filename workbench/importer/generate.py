@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.advisor.existing import ForeignKey
 from workbench.errors import WorkbenchError
 from workbench.importer.models import (
     UNIT,
@@ -26,7 +27,7 @@ from workbench.importer.models import (
     link_foreign_key,
     literal,
 )
-from workbench.importer.source import ForeignKey, SourceTable
+from workbench.importer.source import SourceTable
 
 _NEXTVAL = re.compile(r"^nextval\('((?:[^']|'')+)'::regclass\)$")
 
@@ -97,7 +98,7 @@ def _unique_columns(table: SourceTable, foreign_keys: list[ForeignKey]
     """Columns generated unique: single-column keys, and for a multi-column key its most
     distinct column that is not a foreign key (one unique column keeps the whole key unique)."""
     unique = {key[0] for key in table.unique if len(key) == 1}
-    referencing = {c for fk in foreign_keys if fk.child == table.qualified for c in fk.child_columns}
+    referencing = {c for fk in foreign_keys if fk.table == table.qualified for c in fk.columns}
     notes = []
     for key in table.unique:
         if len(key) == 1 or unique & set(key):
@@ -118,24 +119,24 @@ def _distinctness(table: SourceTable, column: str) -> float:
 
 
 def _link(models: dict[str, TableModel], fk: ForeignKey) -> None:
-    child = models[fk.child]
-    if fk.parent not in models:
-        schema = fk.parent.split(".", 1)[0]
+    child = models[fk.table]
+    if fk.references not in models:
+        schema = fk.references.split(".", 1)[0]
         raise WorkbenchError(
-            f"foreign key {fk.name} of {fk.child} references {fk.parent}, which is not imported",
+            f"foreign key {fk.name} of {fk.table} references {fk.references}, which is not imported",
             f"add its schema: --schemas {','.join(sorted({child.source.schema, schema}))}")
-    if len(fk.child_columns) != 1:
+    if len(fk.columns) != 1:
         child.skipped = child.skipped or (
-            f"multi-column foreign key {fk.name} ({', '.join(fk.child_columns)}): not generated")
+            f"multi-column foreign key {fk.name} ({', '.join(fk.columns)}): not generated")
         return
-    parent = models[fk.parent]
-    column = next(c for c in child.columns if c.column == fk.child_columns[0])
-    key = next((c for c in parent.columns if c.column == fk.parent_columns[0]), None)
+    parent = models[fk.references]
+    column = next(c for c in child.columns if c.column == fk.columns[0])
+    key = next((c for c in parent.columns if c.column == fk.referenced[0]), None)
     if key is None or key.skipped or not key.unique or key.kind == "fk":
         why = "is itself a foreign key" if key is not None and key.kind == "fk" else \
             "is not generated"
         child.skipped = child.skipped or (
-            f"foreign key {fk.name}: the key {fk.parent}.{fk.parent_columns[0]} {why}")
+            f"foreign key {fk.name}: the key {fk.references}.{fk.referenced[0]} {why}")
         return
     if column.kind == "nulls":
         return
@@ -162,10 +163,10 @@ def _cascade(models: dict[str, TableModel], foreign_keys: list[ForeignKey]) -> N
     while changed:
         changed = False
         for fk in foreign_keys:
-            child, parent = models[fk.child], models.get(fk.parent)
-            if parent is None or not parent.skipped or child.skipped or fk.child == fk.parent:
+            child, parent = models[fk.table], models.get(fk.references)
+            if parent is None or not parent.skipped or child.skipped or fk.table == fk.references:
                 continue
-            child.skipped = f"references {fk.parent}, which is not generated"
+            child.skipped = f"references {fk.references}, which is not generated"
             changed = True
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from workbench.advisor.existing import ForeignKey, foreign_keys
 from workbench.connect import connection_error
 from workbench.dsn import describe, libpq_env
 from workbench.errors import WorkbenchError
@@ -96,17 +97,6 @@ class SourceTable:
     def column(self, name: str) -> SourceColumn | None:
         """A column by name."""
         return next((c for c in self.columns if c.name == name), None)
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    """A foreign key between imported tables."""
-
-    name: str
-    child: str                      # schema.table
-    child_columns: tuple[str, ...]
-    parent: str
-    parent_columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -254,21 +244,7 @@ def hidden_tables(conn: psycopg.Connection[Any], tables: list[SourceTable]) -> l
 
 def read_foreign_keys(conn: psycopg.Connection[Any], tables: list[SourceTable]) -> list[ForeignKey]:
     """Foreign keys of the tables, with the tables they reference (imported or not)."""
-    rows = conn.execute(
-        "SELECT con.conname, cn.nspname || '.' || c.relname, pn.nspname || '.' || p.relname, "
-        "       array(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, pos) "
-        "             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num "
-        "             ORDER BY k.pos), "
-        "       array(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, pos) "
-        "             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num "
-        "             ORDER BY k.pos) "
-        "FROM pg_constraint con "
-        "JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
-        "JOIN pg_class p ON p.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace "
-        "WHERE con.contype = 'f' AND con.conrelid = ANY(%s) ORDER BY 2, 1",
-        [[t.oid for t in tables]]).fetchall()
-    return [ForeignKey(name, child, tuple(ccols), parent, tuple(pcols))
-            for name, child, parent, ccols, pcols in rows]
+    return foreign_keys(conn, [t.oid for t in tables])
 
 
 # -- pg_stat_statements ----------------------------------------------------------------------------
