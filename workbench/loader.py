@@ -42,8 +42,10 @@ PARALLEL_LOADERS = max(2, min(4, os.cpu_count() or 2))
 MAINTENANCE_WORK_MEM = "256MB"
 # pgbench -i steps: drop, create tables, client-side generate (COPY), vacuum, primary keys.
 PGBENCH_STEPS = "dtgvp"
-_DEFERRED = re.compile(r"^\s*(ALTER\s+TABLE\b.*\bADD\s+CONSTRAINT\b|CREATE\s+(UNIQUE\s+)?INDEX\b)",
-                       re.IGNORECASE | re.DOTALL)
+# Built after the data: keys, indexes, and a partition's index attached to its partitioned
+# table's (pg_dump's ALTER INDEX ... ATTACH PARTITION, once both exist).
+_DEFERRED = re.compile(r"^\s*(ALTER\s+TABLE\b.*\bADD\s+CONSTRAINT\b|CREATE\s+(UNIQUE\s+)?INDEX\b"
+                       r"|ALTER\s+INDEX\b.*\bATTACH\s+PARTITION\b)", re.IGNORECASE | re.DOTALL)
 _FOREIGN_KEY = re.compile(r"\bFOREIGN\s+KEY\b", re.IGNORECASE)
 _VARIABLE = re.compile(r"(?<!:):([A-Za-z_]\w*)")
 

@@ -80,7 +80,7 @@ class ImportResult:
     def summary(self) -> str:
         """A few lines for people."""
         generated = [m for m in self.tables.values() if not m.skipped]
-        rows = sum(m.rows for m in generated)
+        rows = sum(m.rows for m in generated if not m.source.partition_of)  # roots count them
         lines = [f"imported {self.source} (PostgreSQL {self.server_version}) into {self.out} in "
                  f"{self.seconds:.1f} s: {len(generated)} of {len(self.tables)} tables "
                  f"({rows:,} rows at scale 1), {len(self.scripts)} statements as scripts"]

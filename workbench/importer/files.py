@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from workbench.importer.folder import toml_string
-from workbench.importer.generate import TableModel, generator_sql
+from workbench.importer.generate import TableModel, generator_sql, has_generator
 from workbench.importer.models import FUNCTION_SCHEMA, HELPERS
 from workbench.importer.statements import ScriptPlan
 
@@ -42,8 +42,15 @@ def manifest(name: str, description: str, schemas: list[str], tables: dict[str, 
         lines.append(f"rows_per_scale = {model.rows}")
         if model.skipped:
             lines.append(f"# not generated: {model.skipped}")
-        else:
+        elif model.filled_by:
+            lines.append(f"# rows generated through {model.filled_by}")
+        elif has_generator(model):
             lines.append(f"generate = {toml_string(f'generate/{table}.sql')}")
+            if model.by_partition and model.depends_on:
+                lines.append("depends_on = [" + ", ".join(toml_string(d) for d in
+                                                          model.depends_on) + "]")
+        else:
+            lines.append("# rows generated partition by partition")
         lines.append("")
     for plan, weight in zip(plans, weights(plans).values(), strict=True):
         lines += ["[[workload]]", f"script = {toml_string(f'workload/{plan.name}.sql')}",
@@ -80,7 +87,7 @@ def generators(tables: dict[str, TableModel]) -> dict[str, str]:
     """generate/<schema.table>.sql for every generated table."""
     short = {name: model.source.name for name, model in tables.items()}
     return {f"generate/{name}.sql": generator_sql(model, short)
-            for name, model in tables.items() if not model.skipped}
+            for name, model in tables.items() if has_generator(model)}
 
 
 def readme(result: Any, header: str) -> str:
@@ -93,7 +100,8 @@ def readme(result: Any, header: str) -> str:
              "## Tables", "",
              "| table | rows at scale 1 | generated columns | note |", "| --- | --- | --- | --- |"]
     for table, model in tables.items():
-        note = model.skipped or "; ".join(model.notes)
+        note = model.skipped or (f"generated through {model.filled_by}" if model.filled_by
+                                 else "; ".join(model.notes))
         lines.append(f"| {table} | {model.rows:,} | {len(model.generated)} of "
                      f"{len(model.columns)} | {note} |")
     columns = [(t, c) for t, m in tables.items() for c in m.columns if c.skipped or c.reason]

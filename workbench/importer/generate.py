@@ -26,10 +26,23 @@ from workbench.importer.models import (
     ident,
     link_foreign_key,
     literal,
+    parent_row_sql,
 )
 from workbench.importer.source import SourceTable
 
 _NEXTVAL = re.compile(r"^nextval\('((?:[^']|'')+)'::regclass\)$")
+
+
+@dataclass
+class RowKey:
+    """A multi-column foreign key as generated: every child row copies one parent row's key
+    (drawn with the spread of its most distinct referencing column, ``driver``)."""
+
+    name: str
+    columns: tuple[str, ...]
+    parent: TableModel
+    referenced: tuple[str, ...]
+    driver: ColumnModel
 
 
 @dataclass
@@ -40,6 +53,18 @@ class TableModel:
     columns: list[ColumnModel] = field(default_factory=list)
     skipped: str = ""                      # why the table is left empty
     notes: list[str] = field(default_factory=list)
+    # Partitioned tables. by_partition: a range/list root whose rows are generated partition by
+    # partition (each from its own statistics), its own generator only moving sequences past
+    # them, after them (depends_on). filled_by: a partition of a hash-partitioned root that
+    # generates all rows itself (PostgreSQL routes them).
+    by_partition: bool = False
+    filled_by: str | None = None
+    depends_on: list[str] = field(default_factory=list)
+    row_keys: list[RowKey] = field(default_factory=list)
+
+    def row_key_columns(self) -> set[str]:
+        """Columns whose values are copied from a parent row (multi-column foreign keys)."""
+        return {c for key in self.row_keys for c in key.columns}
 
     @property
     def name(self) -> str:
@@ -63,6 +88,16 @@ class TableModel:
                                "columns": [c.to_json() for c in self.columns]}
         if self.skipped:
             out["skipped"] = self.skipped
+        if self.source.partitioned:
+            out["partitioned"] = {"strategies": list(self.source.strategies),
+                                  "partitions": self.source.partitions,
+                                  "generated": "by partition" if self.by_partition else
+                                  "through the partitioned table"}
+        if self.source.partition_of:
+            out["partition_of"] = self.source.partition_of
+            out["bound"] = self.source.bound
+        if self.filled_by:
+            out["filled_by"] = self.filled_by
         if self.notes:
             out["notes"] = self.notes
         return out
@@ -79,18 +114,58 @@ def build_tables(tables: list[SourceTable], foreign_keys: list[ForeignKey], numb
             if column.generated:
                 continue
             model.columns.append(column_model(table, column, column.name in unique, numbers))
-        if table.partitioned:
-            model.skipped = "partitioned tables are not generated yet"
+        if table.foreign:
+            model.skipped = "a foreign table: its rows live on another server"
         elif not table.analyzed:
             model.skipped = "never analysed on the source (run ANALYZE there): no statistics"
         elif table.rows <= 0:
             model.skipped = "empty on the source"
         models[table.qualified] = model
-    for fk in foreign_keys:
+    for model in models.values():
+        if model.source.partitioned:
+            _partitioned(model, models)
+    for fk in sorted(foreign_keys, key=lambda fk: len(fk.columns) > 1):  # single-column first
         _link(models, fk)
+    _check_row_keys(models)
     _require_not_null(models)
     _cascade(models, foreign_keys)
+    for model in models.values():
+        if model.by_partition:  # filled by its partitions: empty only when all of them are
+            filled = [name for name in model.source.partitions
+                      if name in models and not models[name].skipped]
+            model.depends_on = filled
+            model.skipped = "" if filled else "no partition of it is generated"
     return models
+
+
+def _partitioned(root: TableModel, models: dict[str, TableModel]) -> None:
+    """How a partitioned table is filled. Range and list partitions: each from its own
+    statistics, straight into it (its rows, its value ranges, as the source has them). A tree
+    with hash partitioning: the root generates every row from its own statistics and PostgreSQL
+    routes each to its partition (a partition's statistics cannot say which values hash to it).
+    """
+    source = root.source
+    leaves = [models[name] for name in source.partitions if name in models]
+    root.by_partition = "hash" not in source.strategies
+    outside = ", ".join(source.outside)
+    if root.by_partition:
+        root.skipped = ""
+        root.depends_on = [leaf.name for leaf in leaves if not leaf.skipped]
+        root.notes.append(f"rows generated partition by partition ({len(leaves)} partitions)")
+        if outside:
+            root.notes.append(f"partitions outside the imported schemas are left out: {outside}")
+        return
+    if outside or any(leaf.source.foreign for leaf in leaves):
+        root.skipped = root.skipped or (
+            "hash partitions outside the imported schemas: " + outside if outside else
+            "a hash partition is a foreign table: rows routed to it cannot be written here")
+    elif source.stats_from:
+        root.notes.append(f"statistics of its largest partition {source.stats_from} (the "
+                          "partitioned table itself was never analysed)")
+    for leaf in leaves:
+        leaf.filled_by = source.qualified
+        leaf.skipped = leaf.skipped if root.skipped else ""
+        leaf.columns = []
 
 
 def _unique_columns(table: SourceTable, foreign_keys: list[ForeignKey]
@@ -120,16 +195,22 @@ def _distinctness(table: SourceTable, column: str) -> float:
 
 def _link(models: dict[str, TableModel], fk: ForeignKey) -> None:
     child = models[fk.table]
+    if child.filled_by:
+        return
     if fk.references not in models:
         schema = fk.references.split(".", 1)[0]
         raise WorkbenchError(
             f"foreign key {fk.name} of {fk.table} references {fk.references}, which is not imported",
             f"add its schema: --schemas {','.join(sorted({child.source.schema, schema}))}")
-    if len(fk.columns) != 1:
-        child.skipped = child.skipped or (
-            f"multi-column foreign key {fk.name} ({', '.join(fk.columns)}): not generated")
-        return
     parent = models[fk.references]
+    if len(fk.columns) != 1 and not parent.by_partition:
+        _link_row(child, parent, fk)
+        return
+    if parent.by_partition:
+        child.skipped = child.skipped or (
+            f"foreign key {fk.name} references the partitioned table {fk.references}, whose "
+            "rows are generated partition by partition: not generated yet")
+        return
     column = next(c for c in child.columns if c.column == fk.columns[0])
     key = next((c for c in parent.columns if c.column == fk.referenced[0]), None)
     if key is None or key.skipped or not key.unique or key.kind == "fk":
@@ -147,9 +228,48 @@ def _link(models: dict[str, TableModel], fk: ForeignKey) -> None:
     link_foreign_key(column, key, column.mcv_values or None, max(1, parent.rows))
 
 
+def _link_row(child: TableModel, parent: TableModel, fk: ForeignKey) -> None:
+    """A multi-column foreign key: the child's columns copy a parent row's key columns, which
+    must be generated by the parent's own value functions (not copied from another table)."""
+    for name in fk.referenced:
+        key = next((c for c in parent.columns if c.column == name), None)
+        if key is None or key.skipped:
+            child.skipped = child.skipped or (
+                f"foreign key {fk.name}: the key column {fk.references}.{name} is not generated")
+            return
+    # the spread over parents: the most distinct referencing column's (a low-cardinality one
+    # such as a region would put every row on a handful of parents)
+    first = max(fk.columns, key=lambda c: _distinctness(child.source, c))
+    driver = next((c for c in child.columns if c.column == first), None)
+    if driver is None or any(child.source.column(c) is None or child.source.column(c).generated
+                             for c in fk.columns):
+        child.skipped = child.skipped or (
+            f"foreign key {fk.name}: a referencing column is a generated column")
+        return
+    if driver.skipped:  # no statistics: each child row its own parent
+        driver.distinct = Distinct(ratio=1.0)
+        driver.reason = "no statistics: parents drawn uniformly"
+    child.row_keys.append(RowKey(fk.name, fk.columns, parent, fk.referenced, driver))
+
+
+def _check_row_keys(models: dict[str, TableModel]) -> None:
+    """A row key copies values the parent's value functions make: not one whose key columns
+    the parent itself copies from a third table (not generated yet)."""
+    for child in models.values():
+        for key in child.row_keys:
+            copied = set(key.referenced) & key.parent.row_key_columns()
+            if copied:
+                child.skipped = child.skipped or (
+                    f"foreign key {key.name}: the key column {key.parent.name}."
+                    f"{sorted(copied)[0]} is itself copied from another table: not generated yet")
+
+
 def _require_not_null(models: dict[str, TableModel]) -> None:
     for model in models.values():
+        copied = model.row_key_columns()
         for column in model.columns:
+            if column.column in copied:
+                continue
             source = model.source.column(column.column)
             if column.skipped and source is not None and source.not_null \
                     and source.default is None and not source.identity:
@@ -190,56 +310,74 @@ def primes(count: int) -> list[int]:
     return _PRIMES[:count]
 
 
-def position_sql(order: int, prime: int, salt: int) -> str:
-    """A row's position among ``:rows`` (a permutation of 0..rows-1 following the correlation)."""
+def position_sql(order: int, prime: int, salt: int, *, g: str = "g", rows: str = ":rows") -> str:
+    """A row's position among ``rows`` (a permutation of 0..rows-1 following the correlation).
+
+    >>> position_sql(-1, 7, 1, g="h", rows=":n_orders")
+    ':n_orders - h'
+    """
     if order == 0:
-        return "g - 1"
+        return f"{g} - 1"
     if order == -1:
-        return ":rows - g"
-    offset = f"floor(workbench.u({salt}, 7, :seed) * :rows)::bigint"
+        return f"{rows} - {g}"
+    offset = f"floor(workbench.u({salt}, 7, :seed) * {rows})::bigint"
     blocks = abs(order)
     if blocks == 1:
-        shuffled = f"((g - 1) * {prime} + {offset}) % :rows"
+        shuffled = f"(({g} - 1) * {prime} + {offset}) % {rows}"
     else:
-        size = f"ceil(:rows / {blocks}.0)::bigint"
-        start = f"((g - 1) / {size}) * {size}"
-        shuffled = (f"{start} + (((g - 1) % {size}) * {prime} + {offset}) "
-                    f"% least({size}, :rows - {start})")
-    return f":rows - 1 - ({shuffled})" if order < 0 else shuffled
+        size = f"ceil({rows} / {blocks}.0)::bigint"
+        start = f"(({g} - 1) / {size}) * {size}"
+        shuffled = (f"{start} + ((({g} - 1) % {size}) * {prime} + {offset}) "
+                    f"% least({size}, {rows} - {start})")
+    return f"{rows} - 1 - ({shuffled})" if order < 0 else shuffled
+
+
+def has_generator(model: TableModel) -> bool:
+    """Whether the table gets a generator file: not when it is left empty or filled through
+    another table, nor when it is a root filled by its partitions with no sequence to move."""
+    if model.skipped or model.filled_by:
+        return False
+    return not model.by_partition or bool(_sequences(model))
 
 
 def generator_sql(model: TableModel, short_names: dict[str, str]) -> str:
-    """The INSERT ... SELECT that fills a table (columns without a model take their default)."""
+    """The INSERT ... SELECT that fills a table (columns without a model take their default);
+    for a root filled by its partitions, only its sequences moved past their values."""
+    if model.by_partition:
+        return "\n".join([
+            f"-- {model.name}: partitioned; its partitions' generators write its rows. Once they",
+            "-- are in, its sequences move past the values they hold.", *_sequences(model)]) + "\n"
     columns = model.generated
-    multipliers = primes(len(columns))
-    inner, outer = ["g"], []
+    multipliers = primes(len(columns) + len(model.row_keys))
+    inner, values = ["g"], {}
+    drawn: dict[str, dict[str, str]] = {}
     for i, column in enumerate(columns, start=1):
-        if column.kind == "nulls":
-            outer.append(f"NULL::{column.type_sql}")
-            continue
-        u = "0"
-        position = position_sql(column.order, multipliers[i - 1], column.salt)
-        if column.by_position:
-            # common values in value order along the physical order; the other rows' positions
-            # stretched over all n, so their values still follow the histogram
-            cut = column.common_cut / UNIT
-            inner.append(f"floor((({position})::float8 + 0.5) * {UNIT} / :rows)::int AS u{i}")
-            position = (f"least(:rows - 1, greatest(0, floor((({position}) - :rows * {cut!r}) / "
-                        f"{1 - cut!r})))::bigint" if cut < 1 else "0")
-            u = f"u{i}"
-        elif column.mcv_count:
-            inner.append(f"floor(workbench.u(g, {column.salt}, :seed) * {UNIT})::int AS u{i}")
-            u = f"u{i}"
-        inner.append(f"{position} AS p{i}")
-        parent = f":n_{short_names[column.parent_table]}" if column.parent_table else None
-        value = column.call(u, f"p{i}", ":rows", parent)
-        if column.null_frac > 0:
-            inner.append(f"workbench.u(g, {column.salt + 1}, :seed) < {column.null_frac!r} AS z{i}")
-            value = f"CASE WHEN z{i} THEN NULL ELSE {value} END"
-        outer.append(value)
+        draws = column_draws(column, multipliers[i - 1], "g", ":rows")
+        drawn[column.column] = draws
+        inner += [f"{expression} AS {kind}{i}" for kind, expression in draws.items()]
+        values[column.column] = column_value(column, {kind: f"{kind}{i}" for kind in draws},
+                                             ":rows", _parent_rows(column, short_names))
+    for k, key in enumerate(model.row_keys, start=1):
+        # the parent row h<k> each child row copies its key from
+        draws = drawn.get(key.driver.column) or column_draws(
+            key.driver, multipliers[len(columns) + k - 1], "g", ":rows")
+        refs = {kind: f"({expression})" for kind, expression in draws.items()}
+        parent_rows = f":n_{short_names[key.parent.name]}"
+        referenced = key.parent.columns[[c.column for c in key.parent.columns].index(
+            key.referenced[key.columns.index(key.driver.column)])]
+        row = parent_row_sql(key.driver, refs.get("u", "0"), refs["p"], ":rows", parent_rows,
+                             referenced)
+        inner.append(f"{row} AS h{k}")
+        if "z" in draws:
+            inner.append(f"{draws['z']} AS hz{k}")
+        for name, referenced in zip(key.columns, key.referenced, strict=True):
+            value = row_value_sql(key.parent, referenced, f"h{k}", parent_rows, short_names)
+            values[name] = f"CASE WHEN hz{k} THEN NULL ELSE {value} END" if "z" in draws \
+                else value
+    outer = list(values.values())
     source = model.source
     always = any(c.identity == "a" for c in source.columns)
-    names = ", ".join(ident(c.column) for c in columns)
+    names = ", ".join(ident(name) for name in values)
     lines = [
         f"-- {model.name}: {model.rows:,} rows at scale 1 (the source's estimate), each column",
         "-- drawn from its pg_stats by the synthetic.* function of migration V2.",
@@ -250,15 +388,64 @@ def generator_sql(model: TableModel, short_names: dict[str, str]) -> str:
         "          FROM generate_series(1::bigint, :rows) AS g",
         "        OFFSET 0) AS d;  -- OFFSET 0: each draw computed once per row",
     ]
-    lines += _sequences(model)
+    if not model.source.partition_of:  # a partition's sequences move with its root's
+        lines += _sequences(model)
     return "\n".join(lines) + "\n"
+
+
+def column_draws(column: ColumnModel, prime: int, g: str, rows: str) -> dict[str, str]:
+    """A column's draws for row ``g`` of ``rows``: ``u`` the common-value pick, ``p`` the
+    position, ``z`` the null flag (each only when the column uses it). The generator computes
+    them once per row; :func:`row_value_sql` inlines them."""
+    if column.kind == "nulls":
+        return {}
+    draws = {}
+    position = position_sql(column.order, prime, column.salt, g=g, rows=rows)
+    if column.by_position:
+        # common values in value order along the physical order; the other rows' positions
+        # stretched over all n, so their values still follow the histogram
+        cut = column.common_cut / UNIT
+        draws["u"] = f"floor((({position})::float8 + 0.5) * {UNIT} / {rows})::int"
+        position = (f"least({rows} - 1, greatest(0, floor((({position}) - {rows} * {cut!r}) / "
+                    f"{1 - cut!r})))::bigint" if cut < 1 else "0")
+    elif column.mcv_count:
+        draws["u"] = f"floor(workbench.u({g}, {column.salt}, :seed) * {UNIT})::int"
+    draws["p"] = position
+    if column.null_frac > 0:
+        draws["z"] = f"workbench.u({g}, {column.salt + 1}, :seed) < {column.null_frac!r}"
+    return draws
+
+
+def column_value(column: ColumnModel, refs: dict[str, str], rows: str,
+                 parent_rows: str | None) -> str:
+    """The column's value from its draws (``refs``: names or expressions of u, p, z)."""
+    if column.kind == "nulls":
+        return f"NULL::{column.type_sql}"
+    value = column.call(refs.get("u", "0"), refs["p"], rows, parent_rows)
+    return f"CASE WHEN {refs['z']} THEN NULL ELSE {value} END" if "z" in refs else value
+
+
+def row_value_sql(model: TableModel, column_name: str, g: str, rows: str,
+                  short_names: dict[str, str]) -> str:
+    """What ``model``'s generator writes into ``column_name`` in row ``g`` of ``rows``, as one
+    expression: a multi-column foreign key copies a whole parent row's key with it."""
+    columns = model.generated
+    index = next(i for i, c in enumerate(columns) if c.column == column_name)
+    column = columns[index]
+    draws = column_draws(column, primes(len(columns))[index], g, rows)
+    return column_value(column, {kind: f"({expression})" for kind, expression in draws.items()},
+                        rows, _parent_rows(column, short_names))
+
+
+def _parent_rows(column: ColumnModel, short_names: dict[str, str]) -> str | None:
+    return f":n_{short_names[column.parent_table]}" if column.parent_table else None
 
 
 def _sequences(model: TableModel) -> list[str]:
     """Serial columns' sequences moved past the generated values (identities: the loader)."""
     out = []
     table = f"{ident(model.source.schema)}.{ident(model.source.name)}"
-    for column in model.generated:
+    for column in model.columns if model.by_partition else model.generated:
         source = model.source.column(column.column)
         match = _NEXTVAL.match(source.default or "") if source else None
         if match:

@@ -409,7 +409,7 @@ def column_model(table: SourceTable, column: SourceColumn, unique: bool,
     if model.null_frac >= 0.9999:
         model.kind = "nulls"
         return model
-    _common_values(model, stats, column)
+    _common_values(model, stats, column, unique)
     model.order = order_from(stats.correlation)
     model.kind = _choose_kind(model, column, stats, unique, numbers)
     if stats.histogram:
@@ -535,8 +535,12 @@ def _kind(column: SourceColumn, stats: ColumnStats) -> str:
     return "skip"
 
 
-def _common_values(model: ColumnModel, stats: ColumnStats, column: SourceColumn) -> None:
-    if not stats.mcv or not stats.mcf:
+def _common_values(model: ColumnModel, stats: ColumnStats, column: SourceColumn,
+                   unique: bool = False) -> None:
+    # A column generated unique (one value per position) has no common value: a key column
+    # whose values repeat in the source (each id once per region in a (region, id) key) may
+    # still have a most-common list, and drawing from it would repeat keys.
+    if not stats.mcv or not stats.mcf or unique:
         return
     non_null = max(1e-9, 1.0 - model.null_frac)
     model.mcv_values = list(stats.mcv)
@@ -680,6 +684,27 @@ def _estimate(model: ColumnModel, stats: ColumnStats, rows: int,
     rest = max(0.0, 1.0 - model.null_frac - sum(stats.mcf or []))
     common = [f * rows for f in stats.mcf or []]
     return expected_estimate(common, groups, rest, rows, model.sample, model.null_frac)
+
+
+def parent_row_sql(driver: ColumnModel, u: str, p: str, n: str, m: str,
+                   referenced: ColumnModel | None = None) -> str:
+    """The parent row (1..m) a child row draws for a multi-column foreign key, spread like its
+    most distinct referencing column (``driver``): its most common values' shares on as many
+    hot parents (each value's parent fixed by its hash, so hot parents stay hot at any scale),
+    the rest over as many parent rows as it has distinct values, times the parent rows per
+    distinct value of the column it references (``referenced``: an id repeated once per region
+    in a (region, id) key stands for two parent rows), at most m."""
+    slots = driver.distinct.sql(n)
+    if referenced is not None and not referenced.unique:
+        slots = f"floor(({slots})::float8 * ({m}) / greatest(1, {referenced.distinct.sql(m)}))"
+    slots = f"least(({slots})::bigint, ({m}))"
+    slot = driver._slot(p, n, slots)
+    rest = f"1 + floor(({slot})::float8 * ({m}) / {slots})::bigint"
+    if not driver.mcv_count:
+        return rest
+    hashes = "{" + ",".join(str(zlib.crc32(v.encode())) for v in driver.mcv_values) + "}"
+    hot = f"1 + ('{hashes}'::bigint[])[{driver._common_index(u)}] % ({m})"
+    return f"CASE WHEN ({u}) < {driver.common_cut} THEN {hot} ELSE {rest} END"
 
 
 def link_foreign_key(child: ColumnModel, parent: ColumnModel, mcv_values: list[str] | None,

@@ -88,6 +88,16 @@ class SourceTable:
     unique: list[tuple[str, ...]] = field(default_factory=list)   # PK and unique indexes
     analyzed: bool = True
     partitioned: bool = False
+    # A partitioned table: its partitioning strategies (the root's and every sub-level's: range,
+    # list, hash), its leaf partitions (schema.table) and those outside the imported schemas;
+    # and whose statistics stand for it when it was never analysed itself.
+    strategies: tuple[str, ...] = ()
+    partitions: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    stats_from: str | None = None
+    partition_of: str | None = None   # a leaf partition: its partitioned root
+    bound: str = ""                   # a leaf partition: FOR VALUES ...
+    foreign: bool = False             # a leaf partition that is a foreign table
 
     @property
     def qualified(self) -> str:
@@ -160,7 +170,8 @@ def check_schemas(conn: psycopg.Connection[Any], schemas: list[str]) -> None:
 
 
 def read_tables(conn: psycopg.Connection[Any], schemas: list[str]) -> list[SourceTable]:
-    """Tables of the schemas, with sizes, columns, keys and ``pg_stats`` (no row is read)."""
+    """Tables of the schemas, with sizes, columns, keys and ``pg_stats`` (no row is read); a
+    partitioned table is followed by its leaf partitions (those in the schemas)."""
     rows = conn.execute(
         "SELECT c.oid, n.nspname, c.relname, c.reltuples, c.relpages, pg_table_size(c.oid), "
         "       c.relkind "
@@ -170,11 +181,80 @@ def read_tables(conn: psycopg.Connection[Any], schemas: list[str]) -> list[Sourc
     tables = [SourceTable(schema, name, oid, max(int(reltuples), -1), int(pages), int(size or 0),
                           analyzed=reltuples >= 0, partitioned=kind == "p")
               for oid, schema, name, reltuples, pages, size, kind in rows]
+    tables = _with_partitions(conn, tables, schemas)
     by_oid = {t.oid: t for t in tables}
     _read_columns(conn, by_oid)
     _read_unique(conn, by_oid)
     _read_stats(conn, schemas, {t.qualified: t for t in tables})
+    _root_statistics(tables)
     return tables
+
+
+_STRATEGIES = {"r": "range", "l": "list", "h": "hash"}
+
+
+def _with_partitions(conn: psycopg.Connection[Any], tables: list[SourceTable],
+                     schemas: list[str]) -> list[SourceTable]:
+    """Each partitioned table followed by its leaf partitions (``pg_partition_tree``): their
+    sizes and bounds; the root's row count is theirs when the root was never analysed (autovacuum
+    never analyses a partitioned table)."""
+    roots = {t.oid: t for t in tables if t.partitioned}
+    if not roots:
+        return tables
+    for root_oid, strategies in conn.execute(
+            "SELECT r.oid, array_agg(DISTINCT p.partstrat::text ORDER BY p.partstrat::text) "
+            "FROM unnest(%s::oid[]) AS r(oid), pg_partition_tree(r.oid) AS t "
+            "JOIN pg_partitioned_table p ON p.partrelid = t.relid GROUP BY r.oid",
+            [list(roots)]).fetchall():
+        roots[root_oid].strategies = tuple(_STRATEGIES.get(s, s) for s in strategies)
+    leaves: dict[int, list[SourceTable]] = {oid: [] for oid in roots}
+    for root_oid, oid, schema, name, reltuples, pages, size, kind, bound in conn.execute(
+            "SELECT r.oid, c.oid, n.nspname, c.relname, c.reltuples, c.relpages, "
+            "       pg_table_size(c.oid), c.relkind, pg_get_expr(c.relpartbound, c.oid) "
+            "FROM unnest(%s::oid[]) AS r(oid), pg_partition_tree(r.oid) AS t "
+            "JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE t.isleaf ORDER BY r.oid, 3, 4", [list(roots)]).fetchall():
+        root = roots[root_oid]
+        leaf = SourceTable(schema, name, oid, max(int(reltuples), -1), int(pages),
+                           int(size or 0), analyzed=reltuples >= 0 or kind == "f",
+                           partition_of=root.qualified, bound=str(bound or ""),
+                           foreign=kind == "f")
+        root.partitions.append(leaf.qualified)
+        if schema in schemas:
+            leaves[root_oid].append(leaf)
+        else:
+            root.outside.append(leaf.qualified)
+    out = []
+    for table in tables:
+        out.append(table)
+        if table.partitioned:
+            parts = leaves[table.oid]
+            out += parts
+            if any(p.analyzed for p in parts):  # the root's own reltuples may be stale or -1
+                table.rows = sum(max(0, p.rows) for p in parts)
+                table.analyzed = True
+            table.pages = sum(p.pages for p in parts)
+            table.bytes = sum(p.bytes for p in parts)
+    return out
+
+
+def _root_statistics(tables: list[SourceTable]) -> None:
+    """A partitioned table never analysed itself (no inherited ``pg_stats``) described by its
+    largest analysed partition's statistics: they are only used to draw the workload's
+    parameters, never to generate rows."""
+    by_name = {t.qualified: t for t in tables}
+    for root in tables:
+        if not root.partitioned or any(c.stats for c in root.columns):
+            continue
+        analysed = [by_name[p] for p in root.partitions
+                    if p in by_name and by_name[p].analyzed and by_name[p].rows > 0]
+        if not analysed:
+            continue
+        largest = max(analysed, key=lambda t: t.rows)
+        for column in root.columns:
+            leaf_column = largest.column(column.name)
+            column.stats = leaf_column.stats if leaf_column else None
+        root.stats_from = largest.qualified
 
 
 def _read_columns(conn: psycopg.Connection[Any], by_oid: dict[int, SourceTable]) -> None:
@@ -213,15 +293,17 @@ def _read_unique(conn: psycopg.Connection[Any], by_oid: dict[int, SourceTable]) 
 
 def _read_stats(conn: psycopg.Connection[Any], schemas: list[str],
                 by_name: dict[str, SourceTable]) -> None:
+    """A table's own ``pg_stats`` rows; a partitioned table's are its inherited ones (the whole
+    tree: ANALYZE keeps no other for it)."""
     rows = conn.execute(
-        "SELECT schemaname, tablename, attname, null_frac, avg_width, n_distinct, "
+        "SELECT schemaname, tablename, attname, inherited, null_frac, avg_width, n_distinct, "
         "       most_common_vals::text, most_common_vals::text::text[], most_common_freqs, "
         "       histogram_bounds::text, histogram_bounds::text::text[], correlation "
-        "FROM pg_stats WHERE schemaname = ANY(%s) AND NOT inherited", [schemas]).fetchall()
-    for schema, table, column, null_frac, width, nd, mcv_array, mcv, mcf, hist_array, hist, \
-            corr in rows:
+        "FROM pg_stats WHERE schemaname = ANY(%s)", [schemas]).fetchall()
+    for schema, table, column, inherited, null_frac, width, nd, mcv_array, mcv, mcf, \
+            hist_array, hist, corr in rows:
         found = by_name.get(f"{schema}.{table}")
-        col = found.column(column) if found else None
+        col = found.column(column) if found and inherited == found.partitioned else None
         if col is None:
             continue
         col.stats = ColumnStats(float(null_frac), int(width), float(nd), mcv, mcv_array,
@@ -243,8 +325,22 @@ def hidden_tables(conn: psycopg.Connection[Any], tables: list[SourceTable]) -> l
 
 
 def read_foreign_keys(conn: psycopg.Connection[Any], tables: list[SourceTable]) -> list[ForeignKey]:
-    """Foreign keys of the tables, with the tables they reference (imported or not)."""
-    return foreign_keys(conn, [t.oid for t in tables])
+    """Foreign keys of the tables, with the tables they reference (imported or not). A leaf
+    partition's are its root's (the clones PostgreSQL keeps on each partition, and those
+    pointing at each partition of a referenced partitioned table, are left out)."""
+    partitions = {t.qualified for t in tables if t.partition_of}
+    keys = [fk for fk in foreign_keys(conn, [t.oid for t in tables if not t.partition_of])
+            if fk.references not in partitions and not _is_partition(conn, fk.references)]
+    for leaf in (t for t in tables if t.partition_of):
+        keys += [ForeignKey(fk.name, leaf.qualified, fk.columns, fk.references, fk.referenced)
+                 for fk in keys if fk.table == leaf.partition_of]
+    return keys
+
+
+def _is_partition(conn: psycopg.Connection[Any], table: str) -> bool:
+    row = conn.execute("SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)",
+                       [sql.Identifier(*table.split(".", 1)).as_string(conn)]).fetchone()
+    return bool(row and row[0])
 
 
 # -- pg_stat_statements ----------------------------------------------------------------------------
