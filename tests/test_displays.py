@@ -26,7 +26,7 @@ from workbench.plans.viewer import SCRIPT_ID, plan_viewer_html, with_viewer_scri
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "plans" / "pg18"
-EXAMPLES = REPO / "datasets" / "shop" / "migrations" / "examples"
+EXAMPLES = REPO / "datasets" / "shop" / "migration-examples"
 
 
 class Printer:

@@ -418,3 +418,64 @@ def test_cli_wires_each_action(fresh_db: str, tmp_path: Path,
         conn.execute("DROP TABLE flyway_schema_history")
     assert main(["migrate", "baseline", "--version", "5", *common]) == 0
     assert json.loads(capsys.readouterr().out)["version"] == "5"
+
+
+def test_subfolders_are_read_as_flyway_reads_them(fresh_db: str, tmp_path: Path) -> None:
+    """Flyway scans a location's subfolders: their migrations are pending like any other, and the
+    history's script is the path below the folder; one version twice anywhere is refused."""
+    folder = folder_with(tmp_path, "V1__create_accounts.sql")
+    (folder / "2024").mkdir()
+    shutil.copy(FILES / "V2__add_email.sql", folder / "2024" / "V2__add_email.sql")
+    assert states(fresh_db, folder) == [("1", "SQL", "Pending"), ("2", "SQL", "Pending")]
+    apply(fresh_db, folder)
+    assert [r[4] for r in rows(fresh_db)] == ["V1__create_accounts.sql", "2024/V2__add_email.sql"]
+    assert "email" in columns(fresh_db)
+    (folder / "old").mkdir()
+    shutil.copy(FILES / "V2__add_email.sql", folder / "old" / "V2__add_email_again.sql")
+    with pytest.raises(WorkbenchError, match=r"old/V2__add_email_again.sql: version 2 is also "
+                                             r"2024/V2__add_email.sql"):
+        info(fresh_db, folder)
+
+
+def test_callbacks_run_around_migrations_and_are_never_recorded(fresh_db: str,
+                                                                tmp_path: Path) -> None:
+    """beforeMigrate once, beforeEachMigrate/afterEachMigrate inside each migration's
+    transaction, afterMigrate once (a VACUUM there runs outside a transaction), in Flyway's
+    order; none of them in the history. A failing callback undoes its migration with it."""
+    folder = folder_with(tmp_path, "V1__create_accounts.sql", "V2__add_email.sql")
+    (folder / "callbacks").mkdir()
+    log = "CREATE TABLE IF NOT EXISTS cb_log (n serial, event text);\n"
+    for event in ("beforeMigrate", "beforeEachMigrate", "afterEachMigrate"):
+        (folder / "callbacks" / f"{event}.sql").write_text(
+            log + f"INSERT INTO cb_log (event) VALUES ('{event}');\n")
+    (folder / "afterMigrate__vacuum.sql").write_text(
+        "INSERT INTO cb_log (event) VALUES ('afterMigrate');\nVACUUM (ANALYZE) cb_log;\n")
+    (folder / "beforeValidate.sql").write_text("SELECT 1;\n")  # a callback, not a migration
+    assert [d.script for d in apply(fresh_db, folder)] == ["V1__create_accounts.sql",
+                                                           "V2__add_email.sql"]
+    with connect(fresh_db) as conn:
+        events = [r[0] for r in conn.execute("SELECT event FROM cb_log ORDER BY n")]
+    assert events == ["beforeMigrate", "beforeEachMigrate", "afterEachMigrate",
+                      "beforeEachMigrate", "afterEachMigrate", "afterMigrate"]
+    assert [r[4] for r in rows(fresh_db)] == ["V1__create_accounts.sql", "V2__add_email.sql"]
+    shutil.copy(FILES / "V3__add_status.sql", folder / "V3__add_status.sql")
+    (folder / "callbacks" / "afterEachMigrate.sql").write_text("SELECT 1 / 0;\n")
+    with pytest.raises(WorkbenchError, match=r"callback callbacks/afterEachMigrate.sql \(around "
+                                             r"V3__add_status.sql\): line 1: division by zero"):
+        apply(fresh_db, folder)
+    assert "status" not in columns(fresh_db)   # the migration went with its callback
+    assert [r[1] for r in rows(fresh_db)] == ["1", "2"]
+
+
+def test_lint_reads_subfolders_and_callbacks(tmp_path: Path) -> None:
+    """A blocking statement in a callback blocks every deploy: it is linted like a migration."""
+    from workbench.migrations.lint import lint
+
+    folder = tmp_path / "migrations"
+    (folder / "2024").mkdir(parents=True)
+    (folder / "V1__t.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, a text);\n")
+    (folder / "2024" / "V2__a.sql").write_text("ALTER TABLE t ALTER COLUMN a TYPE varchar(10);\n")
+    (folder / "afterMigrate.sql").write_text("CREATE INDEX t_a ON t (a);\n")
+    found = {(Path(f.file).name, f.rule) for f in lint(folder).errors}
+    assert ("V2__a.sql", "changing-column-type") in found
+    assert ("afterMigrate.sql", "require-concurrent-index-creation") in found

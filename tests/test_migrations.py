@@ -23,7 +23,7 @@ from workbench.migrations.lint import lint, lint_sql
 from workbench.migrations.rules import RULES as RULE_TABLE
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "datasets" / "shop" / "migrations" / "examples"
+EXAMPLES = REPO / "datasets" / "shop" / "migration-examples"
 TIMEOUTS = "SET lock_timeout = '2s'; SET statement_timeout = '1min'; "
 
 
@@ -352,7 +352,7 @@ def test_rehearsal_reports_an_invalid_index_as_a_failure(server_dsn: str, tmp_pa
     assert summary["failures"] == ["INVALID index orders.ledger_at_idx after the apply"]
 
 
-SQUAWK_EXAMPLES = sorted((REPO / "datasets").glob("*/migrations/examples/*/V2__*.sql"))
+SQUAWK_EXAMPLES = sorted((REPO / "datasets").glob("*/migration-examples/*/V2__*.sql"))
 
 
 @pytest.mark.parametrize("path", SQUAWK_EXAMPLES, ids=lambda p: f"{p.parts[-5]}-{p.parent.name}")

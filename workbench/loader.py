@@ -404,7 +404,7 @@ def render(text: str, variables: dict[str, Any], conn: psycopg.Connection[Any], 
 
 
 def _schema_statements(dataset: Dataset) -> tuple[list[str], list[str]]:
-    files = sorted(dataset.migrations.glob("V*__*.sql"), key=_version_key)
+    files = sorted(dataset.migrations.rglob("V*__*.sql"), key=_version_key)
     if not files:
         raise WorkbenchError(f"{dataset.migrations}: no V<version>__<name>.sql migrations",
                              "add migrations/V1__init.sql with the schema")

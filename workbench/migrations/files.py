@@ -1,5 +1,10 @@
 """Flyway-convention migration files: ``V<version>__<description>.sql`` (versioned),
-``U<version>__<description>.sql`` (undo), ``R__<description>.sql`` (repeatable).
+``U<version>__<description>.sql`` (undo), ``R__<description>.sql`` (repeatable), and SQL
+callbacks named for a Flyway event (``beforeMigrate.sql``, ``afterEachMigrate__grants.sql``).
+
+A folder is read as Flyway reads a location: with its subfolders, each file's ``script`` being
+its path relative to the folder (what Flyway records in ``flyway_schema_history``); one version
+twice anywhere in it is an error.
 
 Versions compare numerically by dotted parts (``V1_1`` is 1.1, as in Flyway; 1.10 > 1.9).
 Checksums are Flyway's (``ChecksumCalculator``): the file is read line by line as Java's
@@ -19,29 +24,62 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.migrations.sqltext import SqlText, Statement, parse_sql_text
 
 _NAME = re.compile(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<desc>.+)\.sql$")
 _REPEATABLE = re.compile(r"^R__(?P<desc>.+)\.sql$")
+# Flyway's callback events (org.flywaydb.core.api.callback.Event): a file named for one, with or
+# without ``__<description>``, is a callback, not a migration, and is never recorded.
+CALLBACK_EVENTS = (
+    "beforeMigrate", "beforeEachMigrate", "beforeEachMigrateStatement",
+    "afterEachMigrateStatement", "afterEachMigrateStatementError", "afterEachMigrate",
+    "afterEachMigrateError", "beforeRepeatables", "afterVersioned", "afterMigrate",
+    "afterMigrateApplied", "afterMigrateError", "beforeUndo", "beforeEachUndo",
+    "beforeEachUndoStatement", "afterEachUndoStatement", "afterEachUndoStatementError",
+    "afterEachUndo", "afterEachUndoError", "afterUndo", "afterUndoError", "beforeClean",
+    "afterClean", "afterCleanError", "beforeValidate", "afterValidate", "afterValidateError",
+    "beforeBaseline", "afterBaseline", "afterBaselineError", "beforeRepair", "afterRepair",
+    "afterRepairError", "beforeInfo", "afterInfo", "afterInfoError", "createSchema",
+    "afterMigrateOperationFinish", "afterInfoOperationFinish")
+# ... and the ones the workbench runs (around apply and undo), in Flyway's order of firing.
+RUN_EVENTS = ("beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterEachMigrateError",
+              "afterVersioned", "beforeRepeatables", "afterMigrateApplied", "afterMigrate",
+              "afterMigrateError", "beforeUndo", "beforeEachUndo", "afterEachUndo",
+              "afterEachUndoError", "afterUndo", "afterUndoError")
+
+
+def callback_event(name: str) -> str | None:
+    """The Flyway event a file name stands for, else None.
+
+    >>> callback_event("afterMigrate__refresh_views.sql"), callback_event("V1__init.sql")
+    ('afterMigrate', None)
+    """
+    if not name.endswith(".sql"):
+        return None
+    event = name.removesuffix(".sql").split("__", 1)[0]
+    return event if event in CALLBACK_EVENTS else None
 @dataclass
 class Migration:
     """A migration file."""
 
     path: Path
-    kind: str  # "versioned", "undo" or "repeatable"
+    kind: str  # "versioned", "undo", "repeatable" or "callback"
     version: tuple[int, ...] | None
     version_text: str | None
     description: str
     checksum: int
     statements: list[Statement] = field(default_factory=list)
     sql: SqlText | None = field(default=None, repr=False)
+    relative: str | None = None  # path below the folder read (subfolders included)
+    event: str | None = None     # a callback's event
 
     @property
     def script(self) -> str:
-        """The file name, as Flyway records it."""
-        return self.path.name
+        """The path relative to the folder it was read from, as Flyway records it."""
+        return self.relative or self.path.name
 
     @property
     def transactional(self) -> bool:
@@ -69,6 +107,16 @@ class MigrationSet:
     versioned: list[Migration]
     undo: dict[tuple[int, ...], Migration]
     repeatable: list[Migration]
+    callbacks: dict[str, list[Migration]] = field(default_factory=dict)  # by event, by name
+
+    def callbacks_for(self, event: str) -> list[Migration]:
+        """The callbacks of an event, in Flyway's order (by file name)."""
+        return self.callbacks.get(event, [])
+
+    def not_run(self) -> list[Migration]:
+        """Callbacks of events the workbench never fires (validate, clean, info, ...)."""
+        return [c for event, found in self.callbacks.items() if event not in RUN_EVENTS
+                for c in found]
 
     def by_version(self, version: tuple[int, ...]) -> Migration | None:
         """The versioned migration of a version."""
@@ -108,59 +156,81 @@ def split_statements(text: str, name: str = "<sql>") -> list[Statement]:
     return parse_sql_text(text, name).statements
 
 
-def read_migration(path: Path) -> Migration:
-    """One file, named by the convention."""
+def read_migration(path: Path, relative: str | None = None) -> Migration:
+    """One file, named by the convention (or for a callback event)."""
     path = Path(path)
     name = path.name
     match = _NAME.match(name)
     repeat = _REPEATABLE.match(name)
-    if not match and not repeat:
+    event = callback_event(name)
+    if not match and not repeat and not event:
         raise WorkbenchError(
             f"{path}: not a Flyway migration name",
-            "name it V<version>__<description>.sql, U<version>__...sql or R__<description>.sql",
+            "name it V<version>__<description>.sql, U<version>__...sql, R__<description>.sql "
+            "or for a callback event (beforeMigrate.sql, afterMigrate__<description>.sql)",
         )
     from workbench.folders import read_text
 
     text = read_text(path, "migration")
     sql = parse_sql_text(text.removeprefix("\ufeff"), str(path))
+    if event:
+        description = name.removesuffix(".sql").partition("__")[2].replace("_", " ")
+        return Migration(path, "callback", None, None, description, flyway_checksum(text),
+                         sql.statements, sql, relative, event)
     if repeat:
         return Migration(path, "repeatable", None, None, repeat["desc"].replace("_", " "),
-                         flyway_checksum(text), sql.statements, sql)
+                         flyway_checksum(text), sql.statements, sql, relative)
     assert match is not None
     kind = "versioned" if match["prefix"] == "V" else "undo"
     return Migration(path, kind, parse_version(match["version"]), match["version"].replace("_", "."),
-                     match["desc"].replace("_", " "), flyway_checksum(text), sql.statements, sql)
+                     match["desc"].replace("_", " "), flyway_checksum(text), sql.statements, sql,
+                     relative)
 
 
 def read_migrations(folder: Path) -> MigrationSet:
-    """Every migration of a folder (or one file), checked for duplicates and orphan undos."""
+    """Every migration and callback of a folder and its subfolders (or one file), checked for
+    duplicate versions and orphan undos."""
     folder = Path(folder)
     if folder.is_file():
         files = [folder]
         folder = folder.parent
     elif folder.is_dir():
-        files = sorted(p for p in folder.iterdir() if p.suffix == ".sql")
+        files = sorted((p for p in folder.rglob("*.sql") if p.is_file()),
+                       key=lambda p: p.relative_to(folder).as_posix())
     else:
         raise WorkbenchError(f"no migrations at {folder}", "pass a folder of V<version>__*.sql files")
     versioned: dict[tuple[int, ...], Migration] = {}
     undo: dict[tuple[int, ...], Migration] = {}
-    repeatable = []
+    repeatable: dict[str, Migration] = {}
+    callbacks: dict[str, list[Migration]] = {}
     for path in files:
-        migration = read_migration(path)
+        migration = read_migration(path, path.relative_to(folder).as_posix())
+        if migration.kind == "callback":
+            assert migration.event is not None
+            callbacks.setdefault(migration.event, []).append(migration)
+            continue
         if migration.kind == "repeatable":
-            repeatable.append(migration)
+            _unique(repeatable, migration.description, migration, "repeatable description")
             continue
         assert migration.version is not None
         target = versioned if migration.kind == "versioned" else undo
-        if migration.version in target:
-            raise WorkbenchError(
-                f"{path}: version {migration.version_text} is also {target[migration.version].script}",
-                "give each migration its own version",
-            )
-        target[migration.version] = migration
+        _unique(target, migration.version, migration, "version")
     for version, migration in undo.items():
         if version not in versioned and len(files) > 1:
             raise WorkbenchError(f"{migration.path}: undo of version {migration.version_text}, "
                                  "which has no versioned migration", "add V file or remove the U file")
+    for found in callbacks.values():
+        found.sort(key=lambda m: m.path.name)
     return MigrationSet(folder, [versioned[v] for v in sorted(versioned)], undo,
-                        sorted(repeatable, key=lambda m: m.description))
+                        sorted(repeatable.values(), key=lambda m: m.description), callbacks)
+
+
+def _unique(seen: dict[Any, Migration], key: Any, migration: Migration, what: str) -> None:
+    """Flyway refuses a location holding one version (or repeatable description) twice."""
+    other = seen.get(key)
+    if other is not None:
+        label = migration.version_text if what == "version" else migration.description
+        raise WorkbenchError(f"{migration.script}: {what} {label} is also {other.script}",
+                             "give each migration its own version (subfolders included: "
+                             "Flyway reads them too)")
+    seen[key] = migration

@@ -14,7 +14,7 @@ takes Flyway's PostgreSQL advisory lock first, so two runners (of either tool) n
   (``DELETE`` rows) and realigns checksums, descriptions and types with the files.
 - ``baseline`` records a ``BASELINE`` row: versions at or below it are never run.
 
->>> apply(dsn, Path("datasets/shop/migrations/examples/safe"))   # doctest: +SKIP
+>>> apply(dsn, Path("datasets/shop/migration-examples/safe"))   # doctest: +SKIP
 [Applied(version='2', script='V2__orders_gift_note.sql', ...)]
 """
 
@@ -39,6 +39,8 @@ from workbench.migrations.runner import (
     HISTORY,
     LOCK_WAIT_S,
     Applied,
+    fire,
+    fire_after_error,
     history_table,
     migration_lock,
     mixed_error,
@@ -132,8 +134,23 @@ def apply(dsn: str | None, folder: Path, *, target: str | None = None,
         for migration in todo:
             if migration.mixed and not mixed:
                 raise mixed_error(migration)
-        for migration in todo:
-            done.append(run(conn, migration, history_schema, mixed=mixed))
+        versioned = [m for m in todo if m.kind == "versioned"]
+        fire(conn, migrations, "beforeMigrate")
+        try:
+            for migration in versioned:
+                done.append(run(conn, migration, history_schema, mixed=mixed,
+                                callbacks=migrations))
+            fire(conn, migrations, "afterVersioned")
+            fire(conn, migrations, "beforeRepeatables")
+            for migration in todo[len(versioned):]:
+                done.append(run(conn, migration, history_schema, mixed=mixed,
+                                callbacks=migrations))
+        except WorkbenchError:
+            fire_after_error(conn, migrations, "afterMigrateError")
+            raise
+        if done:
+            fire(conn, migrations, "afterMigrateApplied")
+        fire(conn, migrations, "afterMigrate")
     return done
 
 
@@ -169,7 +186,15 @@ def undo(dsn: str | None, folder: Path, *, target: str | None = None,
             undo_file = migrations.undo[info_.version_key]
             if undo_file.mixed and not mixed:
                 raise mixed_error(undo_file)
-            done.append(run(conn, undo_file, history_schema, mixed=mixed))
+        fire(conn, migrations, "beforeUndo")
+        try:
+            for info_ in chosen:
+                done.append(run(conn, migrations.undo[info_.version_key], history_schema,
+                                mixed=mixed, callbacks=migrations))
+        except WorkbenchError:
+            fire_after_error(conn, migrations, "afterUndoError")
+            raise
+        fire(conn, migrations, "afterUndo")
     return done
 
 

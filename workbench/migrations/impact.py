@@ -7,7 +7,7 @@ appears or goes on a table it reads, a column it filters or joins on changes typ
 owned by one service (``-- service: NAME`` in the file, else the service owning the first schema
 it touches) that changes another service's schema is flagged.
 
->>> report = impact(Path("datasets/shop/migrations/examples/cross-service"), "shop")  # doctest: +SKIP
+>>> report = impact(Path("datasets/shop/migration-examples/cross-service"), "shop")  # doctest: +SKIP
 >>> report.migrations[0]["breaks"][0]["statement"]                                    # doctest: +SKIP
 'lookup_by_email'
 """

@@ -31,7 +31,7 @@ from typing import Any
 from workbench.errors import WorkbenchError
 from workbench.folders import read_text
 from workbench.migrations.catalog import Catalog
-from workbench.migrations.files import read_migrations
+from workbench.migrations.files import RUN_EVENTS, callback_event, read_migrations
 from workbench.migrations.rules import ALIASES, CHECKS, RULES, expand
 from workbench.migrations.rules.context import FileContext, LintOptions
 from workbench.migrations.sqltext import SqlText, parse_sql_text
@@ -141,11 +141,12 @@ def lint(target: str | Path, *, pg_version: int | str = 18, assume_in_transactio
          include: Iterable[str] = (), exclude: Iterable[str] = (), dsn: str | None = None,
          database: str | None = None) -> LintResult:
     """Lint a migration file, or a folder's versioned and repeatable files in the order they
-    apply (undo files drop what their migration added by nature; name one to lint it).
+    apply, subfolders included, and its callbacks (undo files drop what their migration added
+    by nature; name one to lint it).
     With ``dsn`` or ``database``, function volatility and current column types come from that
     server.
 
-    >>> [f.rule for f in lint("datasets/shop/migrations/examples/dangerous").errors]
+    >>> [f.rule for f in lint("datasets/shop/migration-examples/dangerous").errors]
     ['changing-column-type']
     """
     opts = options(pg_version, assume_in_transaction, include, exclude)
@@ -175,10 +176,15 @@ def lint(target: str | Path, *, pg_version: int | str = 18, assume_in_transactio
 
 
 def _in_apply_order(folder: Path) -> list[Path]:
-    names = sorted(p for p in folder.glob("*.sql"))
-    if all(re.match(r"^(V\d|U\d|R__)", p.name) for p in names):
+    """A Flyway folder's files as apply runs them (subfolders included), then its callbacks
+    (they run on every apply: a blocking statement there blocks every deploy); a folder of
+    other .sql files, by name."""
+    names = sorted(p for p in folder.rglob("*.sql") if p.is_file())
+    if all(re.match(r"^(V\d|U\d|R__)", p.name) or callback_event(p.name) for p in names):
         found = read_migrations(folder)
-        return [m.path for m in found.versioned + found.repeatable]
+        callbacks = sorted((c for event in RUN_EVENTS for c in found.callbacks_for(event)),
+                           key=lambda c: c.script)
+        return [m.path for m in found.versioned + found.repeatable + callbacks]
     return [p for p in names if not re.match(r"^U\d", p.name)]
 
 

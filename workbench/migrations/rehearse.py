@@ -8,7 +8,7 @@ span is reported as the lock hold), failed transactions, and whether the schema 
 equals the schema before (``pg_dump --schema-only``). An INVALID index left after the apply or the
 undo (a concurrent build that failed) is reported as a failure, like a failed step.
 
->>> r = rehearse(Path("datasets/shop/migrations/examples/dangerous"), "shop", duration=20)  # doctest: +SKIP
+>>> r = rehearse(Path("datasets/shop/migration-examples/dangerous"), "shop", duration=20)  # doctest: +SKIP
 >>> r.summary["lock_waits"]["blocked_sessions"], r.summary["schema_restored"]             # doctest: +SKIP
 (8, True)
 """

@@ -8,13 +8,19 @@ and the error names the statement's line. A failed ``CREATE INDEX CONCURRENTLY``
 CONCURRENTLY`` leaves an INVALID index behind in PostgreSQL: the runner drops it (concurrently)
 before reporting, and drops an INVALID leftover of the same name before building, so a retry
 rebuilds the index instead of "succeeding" on top of an unusable one.
+
+SQL callbacks run as Flyway runs them: ``beforeEachMigrate`` / ``afterEachMigrate`` (and the
+undo ones) inside the migration's transaction, before and after its statements (a failing
+callback fails the migration); ``afterEachMigrateError`` after a failure; the whole-operation
+events (:func:`fire`) in a transaction of their own, or statement by statement when one cannot
+run in a transaction (a ``VACUUM`` in ``afterMigrate``). Callbacks are never recorded.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -23,7 +29,7 @@ from pglast import ast
 from psycopg import sql
 
 from workbench.errors import WorkbenchError
-from workbench.migrations.files import Migration
+from workbench.migrations.files import Migration, MigrationSet
 from workbench.migrations.flyway import abbreviate
 from workbench.migrations.sqltext import Statement, has_option
 
@@ -101,40 +107,113 @@ def record(conn: psycopg.Connection[Any], schema: str, *, version: str | None, d
 
 
 def run(conn: psycopg.Connection[Any], migration: Migration, schema: str, *,
-        mixed: bool = False) -> Applied:
-    """Run a migration file and record it (see the module docstring)."""
+        mixed: bool = False, callbacks: MigrationSet | None = None) -> Applied:
+    """Run a migration file and record it (see the module docstring), with the folder's
+    ``beforeEach``/``afterEach`` callbacks around it."""
     if migration.mixed and not mixed:
         raise mixed_error(migration)
+    each = "Undo" if migration.kind == "undo" else "Migrate"
+    before, after = (callbacks.callbacks_for(f"{when}Each{each}") if callbacks else []
+                     for when in ("before", "after"))
     started = time.perf_counter()
     timings: list[dict[str, Any]] = []
     if migration.transactional:
         try:
             with conn.transaction():
+                _callbacks(conn, before, _execute)
                 for stmt in migration.statements:
                     timings.append(_execute(conn, stmt))
+                _callbacks(conn, after, _execute)
                 _record(conn, migration, schema, started, True)
+        except _CallbackFailed as failed:
+            _after_error(conn, callbacks, each)
+            raise failed.error(migration, "nothing of this migration was applied (it ran in one "
+                               "transaction with its callbacks)") from None
         except psycopg.Error as exc:
             line = migration.statements[min(len(timings), len(migration.statements) - 1)].line
+            _after_error(conn, callbacks, each)
             raise WorkbenchError(
                 f"{migration.script}: line {line}: {_first_line(exc)}",
                 "nothing of this migration was applied (it ran in one transaction); fix it and "
                 "run again") from None
     else:
+        try:
+            _callbacks(conn, before, _execute_outside)
+        except _CallbackFailed as failed:
+            _after_error(conn, callbacks, each)
+            raise failed.error(migration, "nothing of this migration ran") from None
         for stmt in migration.statements:
             try:
                 timings.append(_execute_outside(conn, stmt))
             except psycopg.Error as exc:
                 cleaned = _clean_up(conn, stmt)
                 _record(conn, migration, schema, started, False)
+                _after_error(conn, callbacks, each)
                 ran = ", ".join(str(t["line"]) for t in timings) or "none"
                 raise WorkbenchError(
                     f"{migration.script}: line {stmt.line}: {_first_line(exc)} (recorded as "
                     f"failed; statements before it ran and stay applied: lines {ran}{cleaned})",
                     "it ran outside a transaction: fix the cause, `workbench migrate repair`, "
                     "then apply again") from None
+        try:
+            _callbacks(conn, after, _execute_outside)
+        except _CallbackFailed as failed:
+            _record(conn, migration, schema, started, False)
+            _after_error(conn, callbacks, each)
+            raise failed.error(migration, "its statements ran outside a transaction and stay "
+                               "applied; recorded as failed: `workbench migrate repair`, then "
+                               "apply again") from None
         _record(conn, migration, schema, started, True)
     return Applied(migration.version_text, migration.script, migration.kind,
                    round(time.perf_counter() - started, 3), timings)
+
+
+class _CallbackFailed(Exception):
+    """A callback statement failed (the migration's own error message names it)."""
+
+    def __init__(self, callback: Migration, line: int, exc: Exception) -> None:
+        super().__init__(callback.script)
+        self.callback, self.line, self.exc = callback, line, exc
+
+    def error(self, migration: Migration | None, hint: str) -> WorkbenchError:
+        around = f" (around {migration.script})" if migration is not None else ""
+        return WorkbenchError(f"callback {self.callback.script}{around}: line {self.line}: "
+                              f"{_first_line(self.exc)}", hint)
+
+
+def _callbacks(conn: psycopg.Connection[Any], callbacks: list[Migration], execute: Any) -> None:
+    for callback in callbacks:
+        for stmt in callback.statements:
+            try:
+                execute(conn, stmt)
+            except psycopg.Error as exc:
+                raise _CallbackFailed(callback, stmt.line, exc) from None
+
+
+def fire(conn: psycopg.Connection[Any], callbacks: MigrationSet | None, event: str) -> None:
+    """Run the callbacks of a whole-operation event (``beforeMigrate``, ``afterMigrate``, ...):
+    each file in one transaction, or statement by statement when it cannot run in one."""
+    for callback in callbacks.callbacks_for(event) if callbacks else []:
+        try:
+            if callback.transactional:
+                with conn.transaction():
+                    _callbacks(conn, [callback], _execute)
+            else:
+                _callbacks(conn, [callback], _execute_outside)
+        except _CallbackFailed as failed:
+            raise failed.error(None, f"the {event} callback failed; fix it and run again") \
+                from None
+
+
+def fire_after_error(conn: psycopg.Connection[Any], callbacks: MigrationSet | None,
+                     event: str) -> None:
+    """An error event's callbacks after a failure: that failure is the news, not theirs."""
+    with suppress(WorkbenchError):
+        fire(conn, callbacks, event)
+
+
+def _after_error(conn: psycopg.Connection[Any], callbacks: MigrationSet | None, each: str) -> None:
+    fire_after_error(conn, callbacks, f"afterEach{each}Error")
 
 
 def _clean_up(conn: psycopg.Connection[Any], stmt: Statement) -> str:
