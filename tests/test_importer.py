@@ -411,6 +411,14 @@ def partitioned_source(server_dsn: str):
             "  g % 20 = 0 THEN NULL WHEN g % 10 = 1 THEN 7 ELSE (g * 7) % 3000 / 2 END, g % 5 "
             "  FROM generate_series(1, 8000) g WHERE (g * 7) % 3000 > 1",
             "INSERT INTO app.replies SELECT id, region FROM app.tickets WHERE id % 3 = 0",
+            # a key that is itself a foreign key (1:1), referenced in turn
+            "CREATE TABLE app.prefs (user_id bigint PRIMARY KEY REFERENCES app.users, "
+            "  theme text)",
+            "CREATE TABLE app.pref_changes (id bigint PRIMARY KEY, "
+            "  user_id bigint NOT NULL REFERENCES app.prefs)",
+            "INSERT INTO app.prefs SELECT id, 'dark' FROM app.users WHERE id % 2 = 0",
+            "INSERT INTO app.pref_changes SELECT g, 2 * (1 + g % 1000) "
+            "  FROM generate_series(1, 3000) g",
         ):
             conn.execute(statement)
         leaves = conn.execute("SELECT relid::regclass::text FROM pg_partition_tree('app.events') "
@@ -418,7 +426,8 @@ def partitioned_source(server_dsn: str):
                               "pg_partition_tree('app.tickets') WHERE isleaf UNION ALL SELECT "
                               "relid::regclass::text FROM pg_partition_tree('app.sessions') "
                               "WHERE isleaf").fetchall()
-        conn.execute("ANALYZE app.users, app.orders, app.lines, app.replies")
+        conn.execute("ANALYZE app.users, app.orders, app.lines, app.replies, app.prefs, "
+                     "app.pref_changes")
         for (leaf,) in leaves:
             conn.execute(f"ANALYZE {leaf}")
     yield dsn
@@ -480,20 +489,28 @@ def test_multi_column_foreign_keys_copy_a_parent_row(partitioned_source: str, tm
     """Each child row copies one parent row's whole key (the load validates every foreign key);
     the key's null share, its hot parent and the distinct values of its most distinct column are
     kept (the parent generates the id of its (region, id) key unique, so the pairs cannot all
-    be the source's). Into a table generated partition by
-    partition it is refused with the reason."""
+    be the source's). Into a list-partitioned table the rows come from every partition; a key
+    that is itself a foreign key is copied as its table generates it."""
     result = import_dataset(partitioned_source, tmp_path / "keys", top=0)
     lines, replies = result.tables["app.lines"], result.tables["app.replies"]
     assert not lines.skipped and [k.columns for k in lines.row_keys] == [
         ("order_region", "order_id")]
-    assert "partitioned table app.tickets" in replies.skipped
+    # into a list-partitioned table: rows of its partitions; through a key that is a key itself
+    assert not replies.skipped and [p.name for p in replies.row_keys[0].parts] == [
+        "app.tickets_am", "app.tickets_eu"]
+    assert not result.tables["app.pref_changes"].skipped
     name = f"wbkeys_clone_{uuid.uuid4().hex[:6]}"
     loaded = load(result.out, database=name, dsn=server_dsn, progress=False)
     try:
         with connect(loaded.dsn) as conn:
             keys = conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND "
-                                "conrelid = 'app.lines'::regclass AND convalidated").fetchone()[0]
-            assert keys == 1
+                                "conrelid = ANY('{app.lines,app.replies,app.pref_changes}'"
+                                "::regclass[]) AND convalidated AND conparentid = 0"
+                                ).fetchone()[0]
+            assert keys == 3
+            regions = dict(conn.execute("SELECT region, count(*) FROM app.replies "
+                                        "GROUP BY 1").fetchall())
+            assert regions.keys() == {"eu", "us", "ca"}   # every partition's rows referenced
             total, nulls, hot, parents = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE order_id IS NULL), "
                 "max(c) FILTER (WHERE order_id IS NOT NULL), count(DISTINCT order_id) "
