@@ -458,6 +458,9 @@ def test_callbacks_run_around_migrations_and_are_never_recorded(fresh_db: str,
     assert events == ["beforeMigrate", "beforeEachMigrate", "afterEachMigrate",
                       "beforeEachMigrate", "afterEachMigrate", "afterMigrate"]
     assert [r[4] for r in rows(fresh_db)] == ["V1__create_accounts.sql", "V2__add_email.sql"]
+    shown = info(fresh_db, folder).text()
+    assert "CALLBACK beforeValidate  beforeValidate.sql  (not run by the workbench)" in shown
+    assert "afterMigrate__vacuum.sql\n" in shown + "\n"
     shutil.copy(FILES / "V3__add_status.sql", folder / "V3__add_status.sql")
     (folder / "callbacks" / "afterEachMigrate.sql").write_text("SELECT 1 / 0;\n")
     with pytest.raises(WorkbenchError, match=r"callback callbacks/afterEachMigrate.sql \(around "

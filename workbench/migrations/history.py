@@ -204,13 +204,23 @@ class MigrationInfo(list[dict[str, Any]]):
 
     COLUMNS = ("version", "description", "state", "script", "undo", "installed_on")
 
+    def __init__(self, rows: Any = (), callbacks: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(rows)
+        # SQL callbacks of the folder: script, event, and whether apply/undo runs them
+        self.callbacks = callbacks or []
+
     def _rows(self) -> list[list[Any]]:
         return [["" if r.get(c) is None else r.get(c) for c in self.COLUMNS] for r in self]
 
     def text(self) -> str:
-        """``version  type  state  script`` per migration (what ``migrate info`` prints)."""
-        return "\n".join(f"{r['version'] or '':>8}  {r['type']:<8} {r['state']:<15} {r['script']}"
-                         for r in self) or "no migrations"
+        """``version  type  state  script`` per migration (what ``migrate info`` prints), then
+        the callbacks and whether the workbench runs them."""
+        lines = [f"{r['version'] or '':>8}  {r['type']:<8} {r['state']:<15} {r['script']}"
+                 for r in self] or ["no migrations"]
+        lines += [f"{'':>8}  CALLBACK {c['event']:<15} {c['script']}"
+                  + ("" if c["runs"] else "  (not run by the workbench)")
+                  for c in self.callbacks]
+        return "\n".join(lines)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         from workbench.display import pretty, text_table
@@ -234,8 +244,12 @@ def info(dsn: str | None, folder: Path, *, database: str | None = None,
     migrations = read_migrations(Path(folder))
     with connect(dsn, database=database) as conn:
         rows = history_rows(conn, history_schema)
-    return MigrationInfo(i.to_json() for i in flyway.resolve(rows, migrations,
-                                                         out_of_order=out_of_order))
+    skipped = {id(c) for c in migrations.not_run()}
+    callbacks = [{"script": c.script, "event": c.event, "runs": id(c) not in skipped}
+                 for found in migrations.callbacks.values() for c in found]
+    return MigrationInfo((i.to_json() for i in flyway.resolve(rows, migrations,
+                                                          out_of_order=out_of_order)),
+                         sorted(callbacks, key=lambda c: c["script"]))
 
 
 def validate(dsn: str | None, folder: Path, *, database: str | None = None,
