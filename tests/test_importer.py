@@ -396,6 +396,17 @@ def partitioned_source(server_dsn: str):
             "  repeat('t', g % 50) FROM generate_series(1, 4000) g",
             "INSERT INTO app.sessions SELECT g, 1 + g % 2000, date '2024-01-01' + g % 90 "
             "  FROM generate_series(1, 5000) g",
+            # two levels: January by day range, then by kind
+            "CREATE TABLE app.metrics (at date NOT NULL, kind text NOT NULL, v int) "
+            "  PARTITION BY RANGE (at)",
+            "CREATE TABLE app.metrics_jan PARTITION OF app.metrics FOR VALUES FROM "
+            "  ('2024-01-01') TO ('2024-02-01') PARTITION BY LIST (kind)",
+            "CREATE TABLE app.metrics_jan_a PARTITION OF app.metrics_jan FOR VALUES IN ('a')",
+            "CREATE TABLE app.metrics_jan_b PARTITION OF app.metrics_jan FOR VALUES IN ('b')",
+            "CREATE TABLE app.metrics_feb PARTITION OF app.metrics FOR VALUES FROM "
+            "  ('2024-02-01') TO ('2024-03-01')",
+            "INSERT INTO app.metrics SELECT date '2024-01-01' + g % 59, "
+            "  CASE WHEN g % 3 = 0 THEN 'a' ELSE 'b' END, g FROM generate_series(1, 6000) g",
             # multi-column foreign keys: into a plain table, and into a list-partitioned one
             "CREATE TABLE app.orders (region text, id bigint, total numeric(10,2), "
             "  PRIMARY KEY (region, id))",
@@ -421,11 +432,9 @@ def partitioned_source(server_dsn: str):
             "  FROM generate_series(1, 3000) g",
         ):
             conn.execute(statement)
-        leaves = conn.execute("SELECT relid::regclass::text FROM pg_partition_tree('app.events') "
-                              "WHERE isleaf UNION ALL SELECT relid::regclass::text FROM "
-                              "pg_partition_tree('app.tickets') WHERE isleaf UNION ALL SELECT "
-                              "relid::regclass::text FROM pg_partition_tree('app.sessions') "
-                              "WHERE isleaf").fetchall()
+        leaves = conn.execute("SELECT t.relid::regclass::text FROM unnest('{app.events,"
+                              "app.tickets,app.sessions,app.metrics}'::regclass[]) AS r(oid), "
+                              "pg_partition_tree(r.oid) AS t WHERE t.isleaf").fetchall()
         conn.execute("ANALYZE app.users, app.orders, app.lines, app.replies, app.prefs, "
                      "app.pref_changes")
         for (leaf,) in leaves:
@@ -447,11 +456,14 @@ def _leaf_rows(dsn: str) -> dict[str, int]:
 def test_partitioned_tables_are_generated_partition_by_partition(
         partitioned_source: str, tmp_path: Path, server_dsn: str) -> None:
     """Range and list partitions each from their own statistics, with the source's row count per
-    partition (an empty default partition stays empty); a hash-partitioned table through its
-    root; foreign keys valid; the sequence of a partitioned table past its rows."""
+    partition (an empty default partition stays empty, two levels of partitioning too); a
+    hash-partitioned table through its root; foreign keys valid; the sequence of a partitioned
+    table past its rows."""
     result = import_dataset(partitioned_source, tmp_path / "parts", top=0)
     events, sessions = result.tables["app.events"], result.tables["app.sessions"]
     assert events.by_partition and result.tables["app.tickets"].by_partition
+    assert result.tables["app.metrics"].depends_on == ["app.metrics_feb", "app.metrics_jan_a",
+                                                       "app.metrics_jan_b"]   # two levels
     assert events.depends_on == ["app.events_2024_01", "app.events_2024_02",
                                  "app.events_2024_03"]
     assert result.tables["app.events_other"].skipped == "empty on the source"
@@ -468,7 +480,8 @@ def test_partitioned_tables_are_generated_partition_by_partition(
     try:
         source, clone = _leaf_rows(partitioned_source), _leaf_rows(loaded.dsn)
         for leaf in ("events_2024_01", "events_2024_02", "events_2024_03", "events_other",
-                     "tickets_eu", "tickets_am", "users"):
+                     "tickets_eu", "tickets_am", "users", "metrics_jan_a", "metrics_jan_b",
+                     "metrics_feb"):
             assert clone[leaf] == source[leaf], (leaf, source, clone)
         assert sum(clone[f"sessions_{r}"] for r in range(4)) == 5000
         assert all(clone[f"sessions_{r}"] > 800 for r in range(4)), clone  # routed by hash
