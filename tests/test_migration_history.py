@@ -482,3 +482,26 @@ def test_lint_reads_subfolders_and_callbacks(tmp_path: Path) -> None:
     found = {(Path(f.file).name, f.rule) for f in lint(folder).errors}
     assert ("V2__a.sql", "changing-column-type") in found
     assert ("afterMigrate.sql", "require-concurrent-index-creation") in found
+
+
+def test_error_and_undo_callbacks(fresh_db: str, tmp_path: Path) -> None:
+    """afterEachMigrateError and afterMigrateError run after a failure (in transactions of their
+    own: the failed migration's is gone); undo fires the undo events around each U file."""
+    folder = folder_with(tmp_path, "V1__create_accounts.sql", "V2__add_email.sql",
+                         "U2__add_email.sql")
+    with connect(fresh_db) as conn:
+        conn.execute("CREATE TABLE cb_log (n serial, event text)")
+    for event in ("afterEachMigrateError", "afterMigrateError", "afterMigrate", "beforeUndo",
+                  "beforeEachUndo", "afterEachUndo", "afterUndo"):
+        (folder / f"{event}.sql").write_text(f"INSERT INTO cb_log (event) VALUES ('{event}');\n")
+    (folder / "V3__broken.sql").write_text("ALTER TABLE accounts ADD COLUMN x int;\nSELECT 1 / 0;\n")
+    with pytest.raises(WorkbenchError, match=r"V3__broken.sql: line 2: division by zero"):
+        apply(fresh_db, folder)
+    (folder / "V3__broken.sql").unlink()
+    assert [r[1] for r in rows(fresh_db)] == ["1", "2"]    # V1 and V2 stay applied
+    assert [d.script for d in undo(fresh_db, folder)] == ["U2__add_email.sql"]
+    with connect(fresh_db) as conn:
+        events = [r[0] for r in conn.execute("SELECT event FROM cb_log ORDER BY n")]
+    assert events == ["afterEachMigrateError", "afterMigrateError", "beforeUndo",
+                      "beforeEachUndo", "afterEachUndo", "afterUndo"]
+    assert "email" not in columns(fresh_db)
