@@ -15,7 +15,7 @@
     harness cost that is real shifts every pair, so it moves the median as much as the mean.
     Why short runs and many rounds: throughput varies about 3% from one run to the next whatever
     its length on a quiet machine (3 s, 5 s and 10 s runs measured alike, 2026-11-27), and
-    much more in its noisy hours (pairs' ratios from 0.65 to 1.25 in one 30-pair series), so
+    much more in its noisy hours (pairs' ratios from 0.64 to 1.25 in one 30-pair series), so
     many short runs resolve more than a few long ones in the same time. Sequential: at least
     --rounds pairs, then more until the median's interval lies on one side of the target, at
     most --max-rounds; the verdict is the median's, and the printout says how many pairs it

@@ -137,35 +137,44 @@ def run(conn: psycopg.Connection[Any], migration: Migration, schema: str, *,
                 "nothing of this migration was applied (it ran in one transaction); fix it and "
                 "run again") from None
     else:
-        try:
-            _callbacks(conn, before, _execute_outside)
-        except _CallbackFailed as failed:
-            _after_error(conn, callbacks, each)
-            raise failed.error(migration, "nothing of this migration ran") from None
-        for stmt in migration.statements:
-            try:
-                timings.append(_execute_outside(conn, stmt))
-            except psycopg.Error as exc:
-                cleaned = _clean_up(conn, stmt)
-                _record(conn, migration, schema, started, False)
-                _after_error(conn, callbacks, each)
-                ran = ", ".join(str(t["line"]) for t in timings) or "none"
-                raise WorkbenchError(
-                    f"{migration.script}: line {stmt.line}: {_first_line(exc)} (recorded as "
-                    f"failed; statements before it ran and stay applied: lines {ran}{cleaned})",
-                    "it ran outside a transaction: fix the cause, `workbench migrate repair`, "
-                    "then apply again") from None
-        try:
-            _callbacks(conn, after, _execute_outside)
-        except _CallbackFailed as failed:
-            _record(conn, migration, schema, started, False)
-            _after_error(conn, callbacks, each)
-            raise failed.error(migration, "its statements ran outside a transaction and stay "
-                               "applied; recorded as failed: `workbench migrate repair`, then "
-                               "apply again") from None
-        _record(conn, migration, schema, started, True)
+        _run_outside(conn, migration, schema, started, timings, callbacks, before, after)
     return Applied(migration.version_text, migration.script, migration.kind,
                    round(time.perf_counter() - started, 3), timings)
+
+
+def _run_outside(conn: psycopg.Connection[Any], migration: Migration, schema: str,
+                 started: float, timings: list[dict[str, Any]], callbacks: MigrationSet | None,
+                 before: list[Migration], after: list[Migration]) -> None:
+    """A file PostgreSQL cannot run in a transaction: statement by statement, a failure recorded
+    and named by line, its callbacks around it."""
+    each = "Undo" if migration.kind == "undo" else "Migrate"
+    try:
+        _callbacks(conn, before, _execute_outside)
+    except _CallbackFailed as failed:
+        _after_error(conn, callbacks, each)
+        raise failed.error(migration, "nothing of this migration ran") from None
+    for stmt in migration.statements:
+        try:
+            timings.append(_execute_outside(conn, stmt))
+        except psycopg.Error as exc:
+            cleaned = _clean_up(conn, stmt)
+            _record(conn, migration, schema, started, False)
+            _after_error(conn, callbacks, each)
+            ran = ", ".join(str(t["line"]) for t in timings) or "none"
+            raise WorkbenchError(
+                f"{migration.script}: line {stmt.line}: {_first_line(exc)} (recorded as "
+                f"failed; statements before it ran and stay applied: lines {ran}{cleaned})",
+                "it ran outside a transaction: fix the cause, `workbench migrate repair`, "
+                "then apply again") from None
+    try:
+        _callbacks(conn, after, _execute_outside)
+    except _CallbackFailed as failed:
+        _record(conn, migration, schema, started, False)
+        _after_error(conn, callbacks, each)
+        raise failed.error(migration, "its statements ran outside a transaction and stay "
+                           "applied; recorded as failed: `workbench migrate repair`, then "
+                           "apply again") from None
+    _record(conn, migration, schema, started, True)
 
 
 class _CallbackFailed(Exception):
