@@ -236,14 +236,15 @@ def existing_indexes(conn: psycopg.Connection[Any]) -> list[ExistingIndex]:
 def foreign_keys(conn: psycopg.Connection[Any], oids: list[int] | None = None
                  ) -> list[ForeignKey]:
     """Every foreign key of the user's schemas (by name), or of the tables with these ``oids``
-    (by table, then name)."""
+    (by table, then name: only those declared on the tables themselves, not the clones
+    PostgreSQL keeps on each partition or for each partition of a referenced table)."""
     if oids is None:
         query = _FOREIGN_KEYS + ("n.nspname NOT IN ('pg_catalog', 'information_schema', "
                                  "'workbench') ORDER BY 1")
         rows = conn.execute(query).fetchall()
     else:
-        rows = conn.execute(_FOREIGN_KEYS + "co.conrelid = ANY(%s) ORDER BY 2, 1",
-                            [oids]).fetchall()
+        rows = conn.execute(_FOREIGN_KEYS + "co.conrelid = ANY(%s) AND co.conparentid = 0 "
+                            "ORDER BY 2, 1", [oids]).fetchall()
     return [ForeignKey(r[0], r[1], tuple(r[2]), r[3], tuple(r[4])) for r in rows]
 
 

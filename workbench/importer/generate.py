@@ -150,9 +150,8 @@ def _partitioned(root: TableModel, models: dict[str, TableModel]) -> None:
     leaves = [models[name] for name in source.partitions if name in models]
     root.by_partition = "hash" not in source.strategies
     outside = ", ".join(source.outside)
-    if root.by_partition:
+    if root.by_partition:  # its depends_on and skipped are settled once keys are linked
         root.skipped = ""
-        root.depends_on = [leaf.name for leaf in leaves if not leaf.skipped]
         root.notes.append(f"rows generated partition by partition ({len(leaves)} partitions)")
         if outside:
             root.notes.append(f"partitions outside the imported schemas are left out: {outside}")

@@ -326,21 +326,12 @@ def hidden_tables(conn: psycopg.Connection[Any], tables: list[SourceTable]) -> l
 
 def read_foreign_keys(conn: psycopg.Connection[Any], tables: list[SourceTable]) -> list[ForeignKey]:
     """Foreign keys of the tables, with the tables they reference (imported or not). A leaf
-    partition's are its root's (the clones PostgreSQL keeps on each partition, and those
-    pointing at each partition of a referenced partitioned table, are left out)."""
-    partitions = {t.qualified for t in tables if t.partition_of}
-    keys = [fk for fk in foreign_keys(conn, [t.oid for t in tables if not t.partition_of])
-            if fk.references not in partitions and not _is_partition(conn, fk.references)]
+    partition's are its root's (PostgreSQL's clones of them are not read)."""
+    keys = foreign_keys(conn, [t.oid for t in tables if not t.partition_of])
     for leaf in (t for t in tables if t.partition_of):
         keys += [ForeignKey(fk.name, leaf.qualified, fk.columns, fk.references, fk.referenced)
                  for fk in keys if fk.table == leaf.partition_of]
     return keys
-
-
-def _is_partition(conn: psycopg.Connection[Any], table: str) -> bool:
-    row = conn.execute("SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)",
-                       [sql.Identifier(*table.split(".", 1)).as_string(conn)]).fetchone()
-    return bool(row and row[0])
 
 
 # -- pg_stat_statements ----------------------------------------------------------------------------

@@ -113,11 +113,6 @@ class MigrationSet:
         """The callbacks of an event, in Flyway's order (by file name)."""
         return self.callbacks.get(event, [])
 
-    def not_run(self) -> list[Migration]:
-        """Callbacks of events the workbench never fires (validate, clean, info, ...)."""
-        return [c for event, found in self.callbacks.items() if event not in RUN_EVENTS
-                for c in found]
-
     def by_version(self, version: tuple[int, ...]) -> Migration | None:
         """The versioned migration of a version."""
         return next((m for m in self.versioned if m.version == version), None)

@@ -34,7 +34,12 @@ from workbench.databases import require_owned
 from workbench.dsn import libpq_env
 from workbench.errors import WorkbenchError
 from workbench.migrations import flyway
-from workbench.migrations.files import MigrationSet, parse_version, read_migrations
+from workbench.migrations.files import (
+    RUN_EVENTS,
+    MigrationSet,
+    parse_version,
+    read_migrations,
+)
 from workbench.migrations.runner import (
     HISTORY,
     LOCK_WAIT_S,
@@ -244,8 +249,7 @@ def info(dsn: str | None, folder: Path, *, database: str | None = None,
     migrations = read_migrations(Path(folder))
     with connect(dsn, database=database) as conn:
         rows = history_rows(conn, history_schema)
-    skipped = {id(c) for c in migrations.not_run()}
-    callbacks = [{"script": c.script, "event": c.event, "runs": id(c) not in skipped}
+    callbacks = [{"script": c.script, "event": c.event, "runs": c.event in RUN_EVENTS}
                  for found in migrations.callbacks.values() for c in found]
     return MigrationInfo((i.to_json() for i in flyway.resolve(rows, migrations,
                                                           out_of_order=out_of_order)),
