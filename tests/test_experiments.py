@@ -5,6 +5,10 @@ test_experiment_method.py."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -179,6 +183,51 @@ def test_copies_of_a_killed_process_are_found_and_dropped(server_dsn: str) -> No
         from workbench.copies import drop_copy
 
         drop_copy(ours)
+
+
+def _ctrl_c_while_waiting(dsn: str, database: str, statement: str) -> threading.Thread:
+    """Hold a lock on ``database`` (an open COMMENT ON DATABASE) so that ``statement`` waits; send
+    this process a Ctrl-C while it waits, then let go of the lock."""
+    blocker = connect(dsn, database="postgres", autocommit=False)
+    blocker.execute(f"COMMENT ON DATABASE {database} IS NULL")  # type: ignore[arg-type]
+
+    def interrupt_then_release() -> None:
+        with connect(dsn, database="postgres") as watcher:
+            for _ in range(200):
+                waiting = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE %s", [statement + "%"]).fetchone()[0]
+                if waiting:
+                    break
+                time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.5)
+        blocker.rollback()
+        blocker.close()
+
+    thread = threading.Thread(target=interrupt_then_release, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_ctrl_c_during_the_drop_of_a_copy_still_drops_it(server_dsn: str) -> None:
+    template = ensure_template(get_dataset("shop"), scale=SCALE, seed=42, dsn=server_dsn,
+                               progress=False)
+    with pytest.raises(KeyboardInterrupt), fresh_copy(template) as copy:
+        helper = _ctrl_c_while_waiting(server_dsn, copy.database, "DROP DATABASE")
+    helper.join(30)
+    assert copy.database not in _databases(server_dsn)
+
+
+def test_a_ctrl_c_while_a_copy_is_made_leaves_no_copy(server_dsn: str) -> None:
+    template = ensure_template(get_dataset("shop"), scale=SCALE, seed=42, dsn=server_dsn,
+                               progress=False)
+    before = {d for d in _databases(server_dsn) if d.startswith(COPY_PREFIX)}
+    helper = _ctrl_c_while_waiting(server_dsn, template.database, "CREATE DATABASE")
+    with pytest.raises(KeyboardInterrupt):
+        make_copy(template)
+    helper.join(30)  # the lock is let go: nothing is made after the interrupt either
+    assert {d for d in _databases(server_dsn) if d.startswith(COPY_PREFIX)} == before
 
 
 def test_a_stale_template_is_reloaded_not_measured(server_dsn: str, tmp_path: Path) -> None:

@@ -120,42 +120,71 @@ def fresh_copy(template: Target, *, keep: bool = False) -> Iterator[Target]:
         drop_copy(copy)
 
 
-def make_copy(template: Target, name: str | None = None) -> Target:
+def make_copy(template: Target) -> Target:
     """Copy a template database file by file (``STRATEGY FILE_COPY`` where the server has it)."""
-    name = name or f"{COPY_PREFIX}{os.getpid()}_{next(_counter)}"
+    name = f"{COPY_PREFIX}{os.getpid()}_{next(_counter)}"
     source = template.database
     note = json.dumps({"workbench": "copy", "template": source, "pid": os.getpid(),
                        "host": socket.gethostname(), "created_at": now_iso()})
-    with _lock(template.dsn, source, shared=True) as conn:
-        strategy = sql.SQL(" STRATEGY FILE_COPY") if conn.info.server_version >= 150000 \
-            else sql.SQL("")
-        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
-            sql.Identifier(name), sql.Identifier(source), strategy)
-        for attempt in range(20):
+    made = False  # whether the copy may exist: only then is it dropped on the way out
+    try:
+        with _lock(template.dsn, source, shared=True) as conn:
             try:
-                conn.execute(statement)
-                break
-            except psycopg.errors.ObjectInUse:
-                # Someone is connected to the template (a notebook, psql): wait for them briefly.
-                if attempt == 19:
-                    raise WorkbenchError(
-                        f"cannot copy {source}: another session is connected to it",
-                        f"close the sessions on {source} (see pg_stat_activity) and try again",
-                    ) from None
-                time.sleep(0.25)
-        conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-            sql.Identifier(name), sql.Literal(note)))
-    copy = template.on_database(name)
-    with connect(copy.dsn) as conn:
-        set_meta(conn, role="copy", copy_of=source, copied_at=now_iso())
+                _create(conn, name, source)
+            except KeyboardInterrupt:
+                made = True  # the cancel may have arrived after the server made the copy
+                raise
+            made = True
+            conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(note)))
+        copy = template.on_database(name)
+        with connect(copy.dsn) as conn:
+            set_meta(conn, role="copy", copy_of=source, copied_at=now_iso())
+    except BaseException:
+        # A Ctrl-C or an error once the copy exists must not leave it behind.
+        if made:
+            with contextlib.suppress(Exception):
+                _drop(template.dsn, name)
+        raise
     return copy
 
 
 def drop_copy(copy: Target) -> None:
-    """Drop a copy (its sessions are terminated: nothing else should be using it)."""
-    with connect(copy.dsn, database=MAINTENANCE_DB) as conn:
+    """Drop a copy (its sessions are terminated: nothing else should be using it).
+
+    A Ctrl-C during the drop does not leave the copy behind: psycopg cancels the statement on
+    the interrupt, so the drop is made once more before the interrupt goes on.
+    """
+    try:
+        _drop(copy.dsn, copy.database)
+    except KeyboardInterrupt:
+        _drop(copy.dsn, copy.database)
+        raise
+
+
+def _create(conn: psycopg.Connection[Any], name: str, source: str) -> None:
+    strategy = sql.SQL(" STRATEGY FILE_COPY") if conn.info.server_version >= 150000 \
+        else sql.SQL("")
+    statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
+        sql.Identifier(name), sql.Identifier(source), strategy)
+    for attempt in range(20):
+        try:
+            conn.execute(statement)
+            return
+        except psycopg.errors.ObjectInUse:
+            # Someone is connected to the template (a notebook, psql): wait for them briefly.
+            if attempt == 19:
+                raise WorkbenchError(
+                    f"cannot copy {source}: another session is connected to it",
+                    f"close the sessions on {source} (see pg_stat_activity) and try again",
+                ) from None
+            time.sleep(0.25)
+
+
+def _drop(dsn: str | None, name: str) -> None:
+    with connect(dsn, database=MAINTENANCE_DB) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(copy.database)))
+            sql.Identifier(name)))
 
 
 def keep_copy(copy: Target, name: str) -> str:
@@ -205,9 +234,7 @@ def clean_leftovers(dsn: str | None = None) -> list[str]:
     dropped = []
     for item in leftover_copies(dsn):
         if item["orphaned"]:
-            with connect(dsn, database=MAINTENANCE_DB) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(item["name"])))
+            _drop(dsn, item["name"])
             dropped.append(item["name"])
     return dropped
 
