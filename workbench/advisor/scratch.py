@@ -82,7 +82,11 @@ class ScratchCopy:
 
     def _drop(self) -> None:
         if self.name:
-            drop_database(self.name, self.source_dsn)
+            try:
+                drop_database(self.name, self.source_dsn)
+            except KeyboardInterrupt:  # psycopg cancelled the drop: make it, then go on
+                drop_database(self.name, self.source_dsn)
+                raise
             self.name = ""
 
 
