@@ -473,6 +473,9 @@ def test_partitioned_tables_are_generated_partition_by_partition(
     manifest = (result.out / "dataset.toml").read_text()
     assert 'depends_on = ["app.events_2024_01"' in manifest
     assert not (result.out / "generate" / "app.sessions_0.sql").exists()
+    readme = (result.out / "README.md").read_text()
+    line = next(ln for ln in readme.splitlines() if ln.startswith("| app.sessions_0 |"))
+    assert line.endswith("| through the root | generated through app.sessions |"), line
     assert "INSERT INTO app.events_2024_02 " in \
         (result.out / "generate" / "app.events_2024_02.sql").read_text()
     name = f"wbparts_clone_{uuid.uuid4().hex[:6]}"

@@ -102,8 +102,9 @@ def readme(result: Any, header: str) -> str:
     for table, model in tables.items():
         note = model.skipped or (f"generated through {model.filled_by}" if model.filled_by
                                  else "; ".join(model.notes))
-        lines.append(f"| {table} | {model.rows:,} | {len(model.generated)} of "
-                     f"{len(model.columns)} | {note} |")
+        generated = "through the root" if model.filled_by else \
+            f"{len(model.generated)} of {len(model.columns)}"
+        lines.append(f"| {table} | {model.rows:,} | {generated} | {note} |")
     columns = [(t, c) for t, m in tables.items() for c in m.columns if c.skipped or c.reason]
     if columns:
         lines += ["", "## Columns", ""]
