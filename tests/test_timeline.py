@@ -273,6 +273,13 @@ def test_plans_and_lock_waits_come_from_the_log(fresh_db: str, tmp_path: Path) -
     assert set(locks["wait_event"]) <= {"relation", "transactionid", "tuple"}
     assert set(locks["queryid"]) <= {0, queryid}
     assert locks["t"].between(1.0, 5.0).all()
+    # the run's waits and lock waits come from the timeline's samples: the two clients and this
+    # test's lock holder, no sampling session counted; the holder named as the blocker
+    assert (run.waits["wait_event_type"] == "Lock").any()
+    assert run.waits.groupby("t")["count"].sum().max() <= 3
+    assert set(run.locks["blocking_pid"]) == {holder}
+    assert run.locks["blocking_query"].str.contains("LOCK TABLE").all()
+    assert run.locks["query"].str.startswith("UPDATE t SET n = n + 1").all()
 
 
 @pytest.mark.skipif(not PG15_WAIT_SAMPLING.exists(),

@@ -236,8 +236,11 @@ def run_workload(
     keyword (``clients=8, duration=20``). ``keep_logs`` also saves pgbench's raw per-transaction
     log files under ``logs/``. ``via`` sends the clients through a pooler
     (``pgbouncer[:mode]`` with ``pool_size``, or a pooler's DSN); the pooler's pool metrics are
-    then sampled every second. Server statistics are never reset: every figure is a difference
-    of snapshots taken around the measured run.
+    then sampled every second. ``sample_waits``: sessions by state and wait event, and lock
+    waits with their blockers, every that many seconds (None: not at all); while the timeline
+    runs its own samples give them, at its interval (one sampling session, not two). Server
+    statistics are never reset: every figure is a difference of snapshots taken around the
+    measured run.
     """
     opts = options or RunOptions(**option_values)
     opts.validate()
@@ -277,9 +280,11 @@ def run_workload(
                              sampling_rate=sampling)
         with connect(where.dsn) as conn:
             before = snapshot(conn)
-        watcher = _watcher(where, opts)
+        watcher = _watcher(where, opts, lock_waits=bool(sample_waits))
         started = time.time()
-        sampler = WaitSampler(where.dsn, sample_waits).start() if sample_waits else None
+        # The timeline's session samples give the waits when it runs: one sampler, not two.
+        sampler = WaitSampler(where.dsn, sample_waits).start() \
+            if sample_waits and watcher is None else None
         pools = _pool_sampler(where)
         try:
             code, stdout, stderr, progress_rows = _execute(
@@ -325,8 +330,10 @@ def run_workload(
                                                           "lag_ms", "failed", "skipped"])
     timeline = watcher.finish(progress_frame, stats.frames.get("statements")) if watcher \
         else None
-    waits = sampler.frame() if sampler else pd.DataFrame()
-    locks = sampler.lock_frame() if sampler else pd.DataFrame()
+    waits_from = sampler or (watcher if sample_waits else None)
+    waits = sampler.frame() if sampler else watcher.waits_frame() if watcher and sample_waits \
+        else pd.DataFrame()
+    locks = waits_from.lock_frame() if waits_from else pd.DataFrame()
     if pools:
         summary["pool"] = pool_summary(pools.frame())
     if parsed.average_connection_ms is not None:
@@ -342,7 +349,7 @@ def run_workload(
         "scripts": [{"name": s.name, "weight": s.weight, "builtin": s.builtin} for s in mix],
         "started_at": _iso(started), "ended_at": _iso(ended), "status": status, "reason": reason,
         "warmup_s": opts.warmup, "stats_missing": stats.missing, "stats_resets": stats.resets,
-        "waits_error": sampler.error if sampler else None,
+        "waits_error": waits_from.error if waits_from else None,
         "pool_error": pools.error if pools else None,
         "timeline": timeline.meta if timeline else None,
     }
@@ -361,14 +368,15 @@ def run_workload(
                pools.frame() if pools else pd.DataFrame(), timeline)
 
 
-def _watcher(where: Target, opts: RunOptions) -> TimelineWatcher | None:
+def _watcher(where: Target, opts: RunOptions, *, lock_waits: bool) -> TimelineWatcher | None:
     """The run's timeline watcher (:mod:`workbench.watcher`), started: direct to the server even
     when the clients go through a pooler."""
     if opts.timeline_interval is None:
         return None
     return TimelineWatcher(where.dsn, interval=opts.timeline_interval,
                            server_log=opts.server_log, plans_over_ms=opts.log_plans_over_ms,
-                           direct=where.clients == where.dsn or where.route == "tcp").start()
+                           direct=where.clients == where.dsn or where.route == "tcp",
+                           lock_waits=lock_waits).start()
 
 
 def _pool_sampler(where: Target) -> Any:

@@ -223,7 +223,7 @@ FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
 GROUP BY 1, 2, 3
 """
-_LOCK_WAITS = """
+LOCK_WAITS_SQL = """
 SELECT w.pid, w.query, b.pid, b.query, w.wait_event, extract(epoch FROM now() - w.query_start)
 FROM pg_stat_activity w
 JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocker(pid) ON true
@@ -301,10 +301,10 @@ class WaitSampler(Sampler):
 
     def sample(self, conn: psycopg.Connection[Any], t: float) -> None:
         """pg_stat_activity by state and wait event, and the lock waits with their blockers."""
-        for row in conn.execute(_ACTIVITY).fetchall():
-            self.rows.append((t, *row))
-        for row in conn.execute(_LOCK_WAITS).fetchall():
-            self.locks.append((t, *row))
+        rows = conn.execute(_ACTIVITY).fetchall()
+        self.rows += [(t, *row) for row in rows]
+        if any(kind == "Lock" for _, kind, *_ in rows):  # pg_blocking_pids() only when needed
+            self.locks += [(t, *row) for row in conn.execute(LOCK_WAITS_SQL).fetchall()]
 
     def frame(self) -> pd.DataFrame:
         """Samples as rows ``t, state, wait_event_type, wait_event, count`` (t: s since start)."""

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import psycopg
 from psycopg import sql
 
@@ -46,6 +47,7 @@ from workbench.dsn import parse
 from workbench.errors import WorkbenchError
 from workbench.hostmetrics import HostReading, host_available, read_host
 from workbench.serverlog import LogWindow, embedded_log
+from workbench.stats import LOCK_WAITS_SQL
 
 DEFAULT_INTERVAL = 1.0
 ASH_PER_INTERVAL = 10  # pg_stat_activity samples per interval when pg_wait_sampling is absent
@@ -64,6 +66,7 @@ WHERE datid = %(db)s AND backend_type = 'client backend' AND pid <> pg_backend_p
   AND coalesce(application_name, '') <> ALL(%(own)s)
 GROUP BY 1, 2, 3, 4
 """
+_LOCK_WAITS = MARKER + LOCK_WAITS_SQL
 _STATEMENTS = MARKER + """
 SELECT queryid, sum(calls)::int8, sum(total_exec_time)::float8, sum(rows)::int8,
        sum(shared_blks_hit)::int8, sum(shared_blks_read)::int8, sum(temp_blks_read)::int8,
@@ -120,13 +123,16 @@ class TimelineWatcher:
 
     def __init__(self, dsn: str, *, interval: float = DEFAULT_INTERVAL,
                  server_log: str | os.PathLike[str] | None = None,
-                 plans_over_ms: float | None = None, direct: bool = True) -> None:
+                 plans_over_ms: float | None = None, direct: bool = True,
+                 lock_waits: bool = False) -> None:
         check_interval(interval)
         self.dsn, self.asked, self.interval = dsn, float(interval), float(interval)
         self.server_log, self.plans_over_ms, self.direct = server_log, plans_over_ms, direct
         self.samples: list[Sample] = []
         self.activity: list[tuple[Any, ...]] = []  # (t, state, type, event, queryid, count)
         self.pids: set[int] = set()
+        self.lock_waits = lock_waits
+        self.locks: list[tuple[Any, ...]] = []  # (t, pid, query, blocking pid, query, event, s)
         self.missing: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         self.notes: list[str] = []
@@ -210,6 +216,23 @@ class TimelineWatcher:
         from workbench.timeline import build_timeline
 
         return build_timeline(self, progress, statements, top=top)
+
+    def waits_frame(self) -> pd.DataFrame:
+        """The run's sessions by state and wait event at each full sample (once an interval), as
+        :meth:`workbench.stats.WaitSampler.frame` gives them: ``t, state, wait_event_type,
+        wait_event, count``. The timeline's own samples stand in for a second sampler."""
+        full = {s.t for s in self.samples}
+        rows = [r for r in self.activity if r[0] in full and r[1] is not None]
+        frame = pd.DataFrame(rows, columns=["t", "state", "wait_event_type", "wait_event",
+                                            "queryid", "count"])
+        return frame.groupby(["t", "state", "wait_event_type", "wait_event"], as_index=False,
+                             sort=False)["count"].sum()
+
+    def lock_frame(self) -> pd.DataFrame:
+        """Lock waits seen at the full samples, with their blockers (``lock_waits``): the columns
+        of :meth:`workbench.stats.WaitSampler.lock_frame`."""
+        return pd.DataFrame(self.locks, columns=["t", "pid", "query", "blocking_pid",
+                                                 "blocking_query", "wait_event", "waited_s"])
 
     def manifest(self) -> dict[str, Any]:
         """What the manifest records about the timeline: interval asked and used, sources, what
@@ -401,11 +424,15 @@ class TimelineWatcher:
                 "FROM {}.pg_wait_sampling_profile").format(sql.Identifier(self._pgws))).fetchall()
         if self._host:
             sample.host = read_host()
-        self._activity_sample(t, keep)
+        rows = self._activity_sample(t, keep)
+        if keep and self.lock_waits and any(kind == "Lock" for _, kind, *_ in rows):
+            # Who blocks whom, only when someone waits on a lock: pg_blocking_pids() takes every
+            # lock-manager partition lock, a cost no run without lock waits should pay.
+            self.locks += [(t, *row) for row in conn.execute(_LOCK_WAITS).fetchall()]
         if keep:
             self.samples.append(sample)
 
-    def _activity_sample(self, t: float = 0.0, keep: bool = True) -> None:
+    def _activity_sample(self, t: float = 0.0, keep: bool = True) -> list[tuple[Any, ...]]:
         assert self._conn is not None
         rows = self._conn.execute(_ACTIVITY, {"db": self.db_oid, "own": list(_OWN_APPS)}
                                   ).fetchall()
@@ -415,6 +442,7 @@ class TimelineWatcher:
                 self.pids.update(pids)
             if not rows:
                 self.activity.append((t, None, None, None, 0, 0))  # a sample that saw no one
+        return rows
 
     @staticmethod
     def _timed(action: Any) -> float:
