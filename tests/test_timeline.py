@@ -139,6 +139,28 @@ def test_statement_intervals_add_up_to_the_runs_own_statistics(checkpoint_run: d
     assert (server.loc[server["dt"] > 0.9, "wal_bytes"] > 0).all()
 
 
+def test_a_costly_statements_read_is_made_every_few_intervals_losing_nothing(
+        fresh_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read of pg_stat_statements over its share of an interval (here: any read) is made every
+    few intervals; the last sample still reads it, so the per-interval calls add up."""
+    from workbench import watcher
+
+    monkeypatch.setattr(watcher, "STATEMENTS_SHARE", 1e-9)
+    _table(fresh_db, rows=1000)
+    script = _script(tmp_path, "bump", "\\set id random(1, 1000)\n"
+                                       "UPDATE t SET n = n + 1 WHERE id = :id;\n")
+    run = run_workload(script, dsn=fresh_db, clients=1, duration=3, warmup=0, progress=False,
+                       out=tmp_path / "run")
+    timeline = run.timeline
+    assert any("pg_stat_statements is read every" in n for n in timeline.meta["notes"])
+    assert len(timeline.server) >= 3  # the other counters, every interval as before
+    stats = run.stats.frames["statements"]
+    calls = int(stats.loc[stats["name"] == "bump", "calls"].sum())
+    mine = timeline.statements[timeline.statements["statement"] == "bump"]
+    assert len(mine) == 1 and mine["dt"].iloc[0] > 2.5  # one read at the origin, one at the end
+    assert int(mine["calls"].iloc[0]) == calls > 0
+
+
 def test_the_timeline_reloads_offline(checkpoint_run: dict, monkeypatch: pytest.MonkeyPatch
                                       ) -> None:
     run = checkpoint_run["run"]

@@ -237,6 +237,7 @@ def harness_statements(statements: pd.DataFrame | None) -> set[int]:
 def _statement_frame(samples: list[Any], names: dict[int, str], top: int,
                      harness: set[int]) -> pd.DataFrame:
     rows = []
+    samples = [s for s in samples if s.statements is not None]  # read every few intervals
     for before, after in zip(samples, samples[1:], strict=False):
         previous = {r[0]: r for r in before.statements}
         for row in after.statements:
