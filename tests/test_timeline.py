@@ -161,6 +161,19 @@ def test_a_costly_statements_read_is_made_every_few_intervals_losing_nothing(
     assert int(mine["calls"].iloc[0]) == calls > 0
 
 
+def test_a_failed_warm_up_leaves_no_sampling_session(fresh_db: str, tmp_path: Path) -> None:
+    """The watcher connects before the warm-up (so the measured run follows the warm-up at once);
+    a warm-up that fails must not leave its session behind."""
+    script = _script(tmp_path, "bad", "\\set x 1 / 0\nSELECT :x;\n")
+    with pytest.raises(WorkbenchError, match="the warm-up failed"):
+        run_workload(script, dsn=fresh_db, clients=1, duration=2, warmup=1, progress=False,
+                     out=tmp_path / "run")
+    with connect(fresh_db) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                            "'workbench-timeline'").fetchone()[0] == 0
+    assert not (tmp_path / "run").exists()
+
+
 def test_the_timeline_reloads_offline(checkpoint_run: dict, monkeypatch: pytest.MonkeyPatch
                                       ) -> None:
     run = checkpoint_run["run"]

@@ -273,14 +273,19 @@ def run_workload(
     env = _pg_env(where.clients)
     dbname = str(conninfo_to_dict(where.clients).get("dbname", "postgres"))
     logs = private_tempdir("workbench-run-")
+    # Everything slow happens before the warm-up (the watcher's probing and fitting, the
+    # snapshot's connection), so that the measured pgbench follows the warm-up at once: only
+    # the snapshot and the timeline's first sample stand between them.
+    watcher = _watcher(where, opts, lock_waits=bool(sample_waits))
     try:
-        warm = _warmup(bench, opts, mix, defines, env, dbname, progress)
-        sampling = choose_sampling_rate(opts, warm.tps if warm else None)
-        argv = build_command(bench, opts, mix, defines, logs / "pgbench_log", dbname,
-                             sampling_rate=sampling)
         with connect(where.dsn) as conn:
+            warm = _warmup(bench, opts, mix, defines, env, dbname, progress)
+            sampling = choose_sampling_rate(opts, warm.tps if warm else None)
+            argv = build_command(bench, opts, mix, defines, logs / "pgbench_log", dbname,
+                                 sampling_rate=sampling)
             before = snapshot(conn)
-        watcher = _watcher(where, opts, lock_waits=bool(sample_waits))
+        if watcher:
+            watcher.start()
         started = time.time()
         # The timeline's session samples give the waits when it runs: one sampler, not two.
         sampler = WaitSampler(where.dsn, sample_waits).start() \
@@ -306,6 +311,8 @@ def run_workload(
                           has_retries=opts.max_tries != 1)
         raw_logs = {p.name: p.read_bytes() for p in logs.iterdir()} if keep_logs else {}
     finally:
+        if watcher:
+            watcher.stop()  # after a failed warm-up too (a second stop does nothing)
         shutil.rmtree(logs, ignore_errors=True)
     parsed = parse_summary(stdout)
     status, reason = _status(code, parsed, frame, stderr)
@@ -369,14 +376,14 @@ def run_workload(
 
 
 def _watcher(where: Target, opts: RunOptions, *, lock_waits: bool) -> TimelineWatcher | None:
-    """The run's timeline watcher (:mod:`workbench.watcher`), started: direct to the server even
-    when the clients go through a pooler."""
+    """The run's timeline watcher (:mod:`workbench.watcher`), prepared (started just before the
+    measured pgbench): direct to the server even when the clients go through a pooler."""
     if opts.timeline_interval is None:
         return None
     return TimelineWatcher(where.dsn, interval=opts.timeline_interval,
                            server_log=opts.server_log, plans_over_ms=opts.log_plans_over_ms,
                            direct=where.clients == where.dsn or where.route == "tcp",
-                           lock_waits=lock_waits).start()
+                           lock_waits=lock_waits).prepare()
 
 
 def _pool_sampler(where: Target) -> Any:

@@ -162,20 +162,25 @@ class TimelineWatcher:
         self._pgws_period_ms = 10.0
         self._server_sql = ""
         self._host = False
+        self._prepared = self._stopped = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="workbench-timeline",
                                         daemon=True)
 
     # -- life cycle -------------------------------------------------------------------------------
 
-    def start(self) -> TimelineWatcher:
-        """Probe what the server offers, take the first sample (the origin), start the thread.
-        A server that cannot be reached leaves the timeline empty, with the reason."""
+    def prepare(self) -> TimelineWatcher:
+        """Connect, probe what the server offers and fit the interval: the slow part of starting
+        (a tenth of a second or more), which a run does before its warm-up so that the measured
+        pgbench follows the warm-up at once. A server that cannot be reached leaves the
+        timeline empty, with the reason."""
+        if self._prepared:
+            return self
+        self._prepared = True
         try:
             self._conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10,
                                          application_name=APPLICATION)
             self._probe(self._conn)
-            self._open_log()
             self._fit_interval()
         except BaseException as exc:
             if self._conn is not None:
@@ -186,16 +191,27 @@ class TimelineWatcher:
                 raise
             self.error = _first_line(exc)
             self.missing["server"] = f"the server could not be sampled: {self.error}"
-            self.origin = time.time()
-            return self
+        return self
+
+    def start(self) -> TimelineWatcher:
+        """Prepare (unless done), open the server log's window, take the first sample (the
+        origin) and start the thread."""
+        self.prepare()
         self.origin = time.time()
+        if self._conn is None:
+            return self
+        self._open_log()
         self._full_sample(0.0)
         self._cpu = {"backend_start": self._backend_cpu() or 0.0}
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Take the last sample and stop the thread."""
+        """Take the last sample, stop the thread and close the session; a second call does
+        nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
