@@ -32,7 +32,7 @@ import psycopg
 from psycopg import sql
 
 from workbench.connect import connect
-from workbench.databases import MAINTENANCE_DB, exists, read_marker, set_meta
+from workbench.databases import MAINTENANCE_DB, drop_forced, exists, read_marker, set_meta
 from workbench.datasets import Dataset
 from workbench.errors import WorkbenchError
 from workbench.folders import now_iso
@@ -144,22 +144,15 @@ def make_copy(template: Target) -> Target:
         # A Ctrl-C or an error once the copy exists must not leave it behind.
         if made:
             with contextlib.suppress(Exception):
-                _drop(template.dsn, name)
+                drop_forced(name, template.dsn)
         raise
     return copy
 
 
 def drop_copy(copy: Target) -> None:
-    """Drop a copy (its sessions are terminated: nothing else should be using it).
-
-    A Ctrl-C during the drop does not leave the copy behind: psycopg cancels the statement on
-    the interrupt, so the drop is made once more before the interrupt goes on.
-    """
-    try:
-        _drop(copy.dsn, copy.database)
-    except KeyboardInterrupt:
-        _drop(copy.dsn, copy.database)
-        raise
+    """Drop a copy (its sessions are terminated: nothing else should be using it; a Ctrl-C
+    during the drop does not stop it, see :func:`~workbench.databases.drop_forced`)."""
+    drop_forced(copy.database, copy.dsn)
 
 
 def _create(conn: psycopg.Connection[Any], name: str, source: str) -> None:
@@ -179,12 +172,6 @@ def _create(conn: psycopg.Connection[Any], name: str, source: str) -> None:
                     f"close the sessions on {source} (see pg_stat_activity) and try again",
                 ) from None
             time.sleep(0.25)
-
-
-def _drop(dsn: str | None, name: str) -> None:
-    with connect(dsn, database=MAINTENANCE_DB) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
 
 
 def keep_copy(copy: Target, name: str) -> str:
@@ -234,7 +221,7 @@ def clean_leftovers(dsn: str | None = None) -> list[str]:
     dropped = []
     for item in leftover_copies(dsn):
         if item["orphaned"]:
-            _drop(dsn, item["name"])
+            drop_forced(item["name"], dsn)
             dropped.append(item["name"])
     return dropped
 

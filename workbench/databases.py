@@ -63,9 +63,22 @@ def drop_database(name: str, dsn: str | None = None, *, allow_destructive: bool 
         return False
     with connect(dsn, database=name) as conn:
         require_owned(conn, allow_destructive, f"drop database {name}")
-    with connect(dsn, database=_maintenance_db(dsn)) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    drop_forced(name, dsn)
     return True
+
+
+def drop_forced(name: str, dsn: str | None = None) -> None:
+    """``DROP DATABASE IF EXISTS ... WITH (FORCE)``, no questions asked (callers decide whether
+    they may). A Ctrl-C during it does not leave the database behind: psycopg cancels the
+    statement on the interrupt, so the drop is made once more before the interrupt goes on."""
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    try:
+        with connect(dsn, database=_maintenance_db(dsn)) as conn:
+            conn.execute(statement)
+    except KeyboardInterrupt:
+        with connect(dsn, database=_maintenance_db(dsn)) as conn:
+            conn.execute(statement)
+        raise
 
 
 def exists(name: str, dsn: str | None = None) -> bool:

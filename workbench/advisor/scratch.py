@@ -82,11 +82,7 @@ class ScratchCopy:
 
     def _drop(self) -> None:
         if self.name:
-            try:
-                drop_database(self.name, self.source_dsn)
-            except KeyboardInterrupt:  # psycopg cancelled the drop: make it, then go on
-                drop_database(self.name, self.source_dsn)
-                raise
+            drop_database(self.name, self.source_dsn)
             self.name = ""
 
 
