@@ -15,8 +15,11 @@
     harness cost that is real shifts every pair, so it moves the median as much as the mean.
     Why short runs and many rounds: throughput varies about 3% from one run to the next whatever
     its length on a quiet machine (3 s, 5 s and 10 s runs measured alike, 2026-11-27), and
-    much more in its noisy hours (pairs' ratios from 0.64 to 1.25 in one 30-pair series), so
-    many short runs resolve more than a few long ones in the same time. Sequential: at least
+    much more in its noisy hours (pairs' ratios from 0.64 to 1.25 in one 30-pair series; a
+    standard deviation of 0.11 in a 40-pair series, 2026-11-27), so many short runs resolve more
+    than a few long ones in the same time. The noise is not where the processes run: 3 s runs
+    with pgbench pinned to one core and the server to the other varied as much (coefficient of
+    variation 6.8%, against 7.9% unpinned, 10 alternating runs each). Sequential: at least
     --rounds pairs, then more until the median's interval lies on one side of the target, at
     most --max-rounds; the verdict is the median's, and the printout says how many pairs it
     took.
@@ -132,7 +135,9 @@ def harness_ratio(name: str, duration: int, rounds: int, most: int) -> float:
     mean_ci = f"95% interval {low:.3f} to {high:.3f}" if low and high else "no interval"
     print(f"(a) harness overhead, {name}: workbench/bare tps, median of {len(ratios)} paired "
           f"rounds = {median:.3f} ({median_ci}; target >= {TARGET_RATIO}); mean of the pairs "
-          f"{mean or 0:.3f} ({mean_ci}); ratio of means {of_means:.3f}", flush=True)
+          f"{mean or 0:.3f} ({mean_ci}); ratio of means {of_means:.3f}; the pairs' ratios "
+          f"spread {statistics.stdev(ratios):.3f} (standard deviation: the machine's noise)",
+          flush=True)
     return median
 
 
