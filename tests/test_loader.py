@@ -15,7 +15,7 @@ from workbench.connect import connect
 from workbench.databases import drop_database, set_meta
 from workbench.datasets import DATASETS_DIR, get_dataset
 from workbench.errors import WorkbenchError
-from workbench.loader import check_loaded, load
+from workbench.loader import check_loaded, ensure_loaded, load
 from workbench.tools import pgbench_path
 
 SCALE = 0.05
@@ -158,6 +158,44 @@ def test_reload_needs_replace_and_incomplete_load_is_reported(server_dsn: str, d
     again = load("events", scale=0.01, database=name, dsn=server_dsn, progress=False, replace=True)
     with connect(again.dsn) as conn:
         assert check_loaded(conn)["load_status"] == "complete"
+
+
+def test_a_notebook_reuses_the_same_load_and_never_replaces_another(server_dsn: str,
+                                                                   databases) -> None:
+    """ensure_loaded (what the notebooks call) returns the database loaded at this scale and seed
+    as it is, and refuses one holding another scale, another seed or no dataset, naming what it
+    holds and the choices, with the data left as it was."""
+    name = databases()
+    load("events", scale=0.01, seed=42, database=name, dsn=server_dsn, progress=False)
+    with connect(server_dsn, database=name) as conn:
+        conn.execute("CREATE TABLE public.kept_by_the_user (id int)")  # gone if it were reloaded
+    dsn = ensure_loaded("events", scale=0.01, seed=42, database=name, dsn=server_dsn,
+                        progress=False)
+    assert conninfo_to_dict(dsn)["dbname"] == name
+    with pytest.raises(WorkbenchError, match=rf"database {name} holds events at scale 0.01, seed "
+                                             rf"42 \(complete\), not events at scale 0.02, seed 42"
+                                             r".*--replace.*events_s0p02") as err:
+        ensure_loaded("events", scale=0.02, seed=42, database=name, dsn=server_dsn,
+                      progress=False)
+    assert "\n" not in str(err.value)
+    with pytest.raises(WorkbenchError, match=r"holds events at scale 0.01, seed 42 .*, not events "
+                                             r"at scale 0.01, seed 7"):
+        ensure_loaded("events", scale=0.01, seed=7, database=name, dsn=server_dsn,
+                      progress=False)
+    with connect(server_dsn, database=name) as conn:
+        assert conn.execute("SELECT to_regclass('public.kept_by_the_user')").fetchone()[0]
+        marker = check_loaded(conn)
+    assert (marker["scale"], marker["seed"]) == (0.01, 42)
+    other = f"foreign_{uuid.uuid4().hex[:8]}"  # someone else's: no marker
+    with connect(server_dsn) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(other)))
+    try:
+        with pytest.raises(WorkbenchError, match=rf"database {other} holds a database the "
+                                                 r"workbench did not create"):
+            ensure_loaded("events", scale=0.01, database=other, dsn=server_dsn, progress=False)
+    finally:
+        with connect(server_dsn) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(other)))
 
 
 def test_failed_load_leaves_the_database_marked_incomplete(
