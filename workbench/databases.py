@@ -71,13 +71,15 @@ def drop_forced(name: str, dsn: str | None = None) -> None:
     """``DROP DATABASE IF EXISTS ... WITH (FORCE)``, no questions asked (callers decide whether
     they may). A Ctrl-C during it does not leave the database behind: psycopg cancels the
     statement on the interrupt, so the drop is made once more before the interrupt goes on."""
-    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    def drop() -> None:
+        with connect(dsn, database=_maintenance_db(dsn)) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
     try:
-        with connect(dsn, database=_maintenance_db(dsn)) as conn:
-            conn.execute(statement)
+        drop()
     except KeyboardInterrupt:
-        with connect(dsn, database=_maintenance_db(dsn)) as conn:
-            conn.execute(statement)
+        drop()
         raise
 
 

@@ -147,7 +147,6 @@ class TimelineWatcher:
         self.ended = 0.0
         self.ash_per = 1
         self.statements_every = 1  # read pg_stat_statements every this many full samples
-        self._full_count = 0
         self.busy: list[float] = []  # seconds each sample took
         self._cpu: dict[str, float] = {}  # CPU seconds of the sampler: its thread, its backend
         self.log: LogWindow | None = None
@@ -157,7 +156,7 @@ class TimelineWatcher:
         self.plans_lowered = False
         self._conn: psycopg.Connection[Any] | None = None
         self._pgss: str | None = None
-        self._toplevel = False
+        self._statements_sql = ""
         self._pgws: str | None = None
         self._pgws_period_ms = 10.0
         self._server_sql = ""
@@ -315,9 +314,12 @@ class TimelineWatcher:
             self.missing["statements"] = "pg_stat_statements is not installed in this database " \
                 "(CREATE EXTENSION pg_stat_statements; it must be in shared_preload_libraries)"
             return
-        self._toplevel = bool(conn.execute(
+        toplevel = bool(conn.execute(
             "SELECT count(*) FROM pg_attribute WHERE attrelid = %s::regclass "
             "AND attname = 'toplevel'", [f'"{self._pgss}".pg_stat_statements']).fetchone()[0])
+        self._statements_sql = _STATEMENTS.format(
+            schema=sql.Identifier(self._pgss).as_string(conn),
+            toplevel="AND toplevel" if toplevel else "")
         self.sources["statements"] = "pg_stat_statements(false), top-level statements"
         try:  # the sampler's own statements are not the workload's: not counted at all ...
             conn.execute("SET pg_stat_statements.track = 'none'")
@@ -447,12 +449,9 @@ class TimelineWatcher:
         sample = Sample(t)
         server = conn.execute(self._server_sql, {"db": self.db_oid}).fetchone()  # type: ignore[arg-type]
         sample.server = dict(server[0]) if server and server[0] else {}
-        if self._pgss is not None and (last or self._full_count % self.statements_every == 0):
-            sample.statements = self._read_statements()
-        elif self._pgss is not None:
-            sample.statements = None
-        if keep:
-            self._full_count += 1
+        if self._pgss is not None:  # None: not read this time (every few intervals)
+            due = last or len(self.samples) % self.statements_every == 0
+            sample.statements = self._read_statements() if due else None
         if self._pgws is not None:
             sample.waits = conn.execute(sql.SQL(
                 MARKER + " SELECT pid, event_type, event, coalesce(queryid, 0), count "
@@ -469,9 +468,8 @@ class TimelineWatcher:
 
     def _read_statements(self) -> list[tuple[Any, ...]]:
         assert self._conn is not None and self._pgss is not None
-        query = _STATEMENTS.format(schema=sql.Identifier(self._pgss).as_string(self._conn),
-                                   toplevel="AND toplevel" if self._toplevel else "")
-        return self._conn.execute(query, {"db": self.db_oid}).fetchall()  # type: ignore[arg-type]
+        return self._conn.execute(self._statements_sql, {"db": self.db_oid}  # type: ignore[arg-type]
+                                  ).fetchall()
 
     def _activity_sample(self, t: float = 0.0, keep: bool = True) -> list[tuple[Any, ...]]:
         assert self._conn is not None
