@@ -136,7 +136,7 @@ def harness_ratio(name: str, duration: int, rounds: int, most: int) -> float:
     print(f"(a) harness overhead, {name}: workbench/bare tps, median of {len(ratios)} paired "
           f"rounds = {median:.3f} ({median_ci}; target >= {TARGET_RATIO}); mean of the pairs "
           f"{mean or 0:.3f} ({mean_ci}); ratio of means {of_means:.3f}; the pairs' ratios "
-          f"spread {statistics.stdev(ratios):.3f} (standard deviation: the machine's noise)",
+          f"spread {statistics.stdev(ratios):.3f} (standard deviation of one pair's ratio)",
           flush=True)
     return median
 
